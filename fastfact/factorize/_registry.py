@@ -1,0 +1,36 @@
+"""Registry of factorization methods (name -> callable), as in opt_einsum's path registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_METHODS: dict[str, Callable] = {}
+
+
+def register_method(name: str, fn: Callable | None = None):
+    """Register ``fn`` under ``name``; usable as a decorator ``@register_method("als")``."""
+
+    def decorate(func: Callable) -> Callable:
+        if name in _METHODS and _METHODS[name] is not func:
+            raise ValueError(f"a factorization method named {name!r} is already registered")
+        _METHODS[name] = func
+        return func
+
+    return decorate if fn is None else decorate(fn)
+
+
+def get_method(name: str) -> Callable:
+    """The method registered under ``name``; a ValueError lists the valid names otherwise."""
+    if not isinstance(name, str):
+        raise TypeError(f"method must be a str, got {name!r} of type {type(name).__name__}")
+    try:
+        return _METHODS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown method {name!r}; available methods: {', '.join(sorted(_METHODS))}"
+        ) from None
+
+
+def available_methods() -> list[str]:
+    """Names of the registered factorization methods, sorted."""
+    return sorted(_METHODS)
