@@ -27,7 +27,7 @@ _SUPPORTED_NAMES = "float32, float64, complex64, complex128"
 _FORMAT_VERSION = 1
 # Fused radix-2 passes: rows per fibre tile times tile width, in bytes, kept near L1 size.
 _TILE_BYTES = 32 * 1024
-_MAX_GROUP_LOG2 = 4
+_MAX_GROUP_LOG2 = 5
 _TILE_COLUMNS = 64
 # Below this many multiply-adds a call stays on one thread (thread start-up dominates).
 _PARALLEL_MIN_MACS = 1 << 18
@@ -75,6 +75,13 @@ def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
     return inverse
 
 
+def _packed(twiddle: np.ndarray, pattern: Pattern) -> np.ndarray:
+    """Kernel layout of one factor: planar ``(4, a·d)`` for radix-2, ``(a, d, b, c)`` otherwise."""
+    if pattern.b == 2 and pattern.c == 2:
+        return twiddle.reshape(-1, 4).T.ravel()
+    return twiddle.ravel()
+
+
 def _factor_form(twiddle: np.ndarray, pattern: Pattern) -> int:
     """``FORM_UNIT`` when every 2×2 block is ``[[1, w], [1, −w]]`` (Hadamard, DFT)."""
     if pattern.b == 2 and pattern.c == 2:
@@ -91,7 +98,8 @@ class _Plan:
     def __init__(self, twiddles, patterns, dtype, in_perm, out_scatter):
         self.dtype = np.dtype(dtype)
         self.cplx = self.dtype.kind == "c"
-        flat = np.concatenate([np.asarray(t, dtype=dtype).ravel() for t in twiddles])
+        flat = np.concatenate([_packed(np.asarray(t, dtype=dtype), p)
+                               for t, p in zip(twiddles, patterns)])
         # Complex twiddles travel as interleaved (re, im) float views, see _kernels.apply.
         self.flat = flat.view(flat.real.dtype) if self.cplx else flat
         self.offsets = np.cumsum([0] + [p.nnz for p in patterns]).astype(np.int64)

@@ -1,11 +1,14 @@
 """Numba kernels that apply a chain of KS factors (layer 2: no validation here).
 
-A chain is passed *packed*: ``flat`` holds every twiddle ``(a, d, b, c)`` one after the
+A chain is passed *packed*: ``flat`` holds every factor's coefficients one after the
 other (factor ``ℓ`` starts at ``offsets[ℓ]``, in units of one coefficient) and
 ``patterns`` is an int64 array of rows ``(a, b, c, d)``. Complex data travel as float
 views with real and imaginary parts interleaved (``cplx=True``): Numba's complex
 arithmetic does not vectorize, explicit real arithmetic on the views does (≈5× faster).
 
+Radix-2 factors (``b = c = 2``) are packed *planar*, ``(4, a·d)``: the four entries
+t00, t01, t10, t11 of every 2×2 block each in one contiguous plane, so that per-sample
+loops read twiddles with unit stride; other factors keep the ``(a, d, b, c)`` layout.
 ``forms[ℓ]`` marks radix-2 factors whose every 2×2 block is ``[[1, w], [1, −w]]``
 (``FORM_UNIT``: Hadamard, DFT), applied with one multiply per pair as FFT codes do;
 every other factor uses the general ``FORM_GENERAL`` block product.
@@ -34,12 +37,16 @@ FORM_UNIT = 1
 
 
 @njit(cache=True, inline="always")
-def _butterfly(cplx, form, tw, t, in0, in1, out0, out1):
-    """``(out0, out1) = T @ (in0, in1)`` over one tile, ``T`` the 2×2 block at ``t``."""
+def _butterfly(cplx, form, tw, t, stride, in0, in1, out0, out1):
+    """``(out0, out1) = T @ (in0, in1)`` over one tile.
+
+    ``T`` is the 2×2 block whose four entries sit at coefficients ``t + m·stride``
+    (``m = 0..3``: t00, t01, t10, t11) of the planar radix-2 layout.
+    """
     if cplx:
         if form == FORM_UNIT:
-            wr = tw[2 * t + 2]
-            wi = tw[2 * t + 3]
+            wr = tw[2 * (t + stride)]
+            wi = tw[2 * (t + stride) + 1]
             for j in range(0, out0.shape[0], 2):
                 x0r = in0[j]
                 x0i = in0[j + 1]
@@ -52,8 +59,10 @@ def _butterfly(cplx, form, tw, t, in0, in1, out0, out1):
                 out1[j] = x0r - x1r
                 out1[j + 1] = x0i - x1i
         else:
-            ar, ai, br, bi = tw[2 * t], tw[2 * t + 1], tw[2 * t + 2], tw[2 * t + 3]
-            cr, ci, dr, di = tw[2 * t + 4], tw[2 * t + 5], tw[2 * t + 6], tw[2 * t + 7]
+            ar, ai = tw[2 * t], tw[2 * t + 1]
+            br, bi = tw[2 * (t + stride)], tw[2 * (t + stride) + 1]
+            cr, ci = tw[2 * (t + 2 * stride)], tw[2 * (t + 2 * stride) + 1]
+            dr, di = tw[2 * (t + 3 * stride)], tw[2 * (t + 3 * stride) + 1]
             for j in range(0, out0.shape[0], 2):
                 x0r = in0[j]
                 x0i = in0[j + 1]
@@ -64,14 +73,14 @@ def _butterfly(cplx, form, tw, t, in0, in1, out0, out1):
                 out1[j] = cr * x0r - ci * x0i + dr * x1r - di * x1i
                 out1[j + 1] = cr * x0i + ci * x0r + dr * x1i + di * x1r
     elif form == FORM_UNIT:
-        w = tw[t + 1]
+        w = tw[t + stride]
         for j in range(out0.shape[0]):
             x0 = in0[j]
             x1 = w * in1[j]
             out0[j] = x0 + x1
             out1[j] = x0 - x1
     else:
-        a, b, c, d = tw[t], tw[t + 1], tw[t + 2], tw[t + 3]
+        a, b, c, d = tw[t], tw[t + stride], tw[t + 2 * stride], tw[t + 3 * stride]
         for j in range(out0.shape[0]):
             x0 = in0[j]
             x1 = in1[j]
@@ -122,21 +131,22 @@ def _radix2_group_items(cplx, flat, offsets, patterns, forms, lo, hi, src, rows_
             a_loc = 1 << (ell - lo)
             d_loc = group // (2 * a_loc)
             d_glob = patterns[ell, 3]
+            stride = patterns[ell, 0] * d_glob
             form = forms[ell]
             for il in range(a_loc):
                 i_glob = i * a_loc + il
                 for kl in range(d_loc):
-                    t = offsets[ell] + 4 * (i_glob * d_glob + kl * d_hi + k)
+                    t = offsets[ell] + i_glob * d_glob + kl * d_hi + k
                     r0 = base + (il * 2 * d_loc + kl) * d_hi
                     r1 = r0 + d_loc * d_hi
                     # Row slices (not 2-D indexing with an offset) keep the loop vectorized.
                     out0 = dst[r0, j0:j1]
                     out1 = dst[r1, j0:j1]
                     if ell == hi and not in_place:
-                        _butterfly(cplx, form, flat, t, src[rows_in[r0], j0:j1],
+                        _butterfly(cplx, form, flat, t, stride, src[rows_in[r0], j0:j1],
                                    src[rows_in[r1], j0:j1], out0, out1)
                     else:
-                        _butterfly(cplx, form, flat, t, out0, out1, out0, out1)
+                        _butterfly(cplx, form, flat, t, stride, out0, out1, out0, out1)
 
 
 @njit(cache=True)
@@ -225,58 +235,85 @@ def chain_cols_parallel(cplx, flat, offsets, patterns, forms, kinds, los, his, t
 
 
 @njit(cache=True, inline="always")
-def _butterfly_strip(cplx, form, tw, t0, in0, in1, out0, out1):
-    """Element ``k`` of the strip uses the 2×2 block at ``t0 + 4k`` (one vector, rows mode)."""
-    if cplx:
-        for j in range(0, out0.shape[0], 2):
-            t = 2 * (t0 + 2 * j)
-            x0r = in0[j]
-            x0i = in0[j + 1]
-            x1r = in1[j]
-            x1i = in1[j + 1]
-            if form == FORM_UNIT:
-                wr = tw[t + 2]
-                wi = tw[t + 3]
-                yr = wr * x1r - wi * x1i
-                yi = wr * x1i + wi * x1r
-                out0[j] = x0r + yr
-                out0[j + 1] = x0i + yi
-                out1[j] = x0r - yr
-                out1[j + 1] = x0i - yi
-            else:
-                out0[j] = tw[t] * x0r - tw[t + 1] * x0i + tw[t + 2] * x1r - tw[t + 3] * x1i
-                out0[j + 1] = tw[t] * x0i + tw[t + 1] * x0r + tw[t + 2] * x1i + tw[t + 3] * x1r
-                out1[j] = tw[t + 4] * x0r - tw[t + 5] * x0i + tw[t + 6] * x1r - tw[t + 7] * x1i
-                out1[j + 1] = tw[t + 4] * x0i + tw[t + 5] * x0r + tw[t + 6] * x1i + tw[t + 7] * x1r
-    elif form == FORM_UNIT:
-        for j in range(out0.shape[0]):
-            x0 = in0[j]
-            x1 = tw[t0 + 4 * j + 1] * in1[j]
-            out0[j] = x0 + x1
-            out1[j] = x0 - x1
-    else:
-        for j in range(out0.shape[0]):
-            t = t0 + 4 * j
-            x0 = in0[j]
-            x1 = in1[j]
-            out0[j] = tw[t] * x0 + tw[t + 1] * x1
-            out1[j] = tw[t + 2] * x0 + tw[t + 3] * x1
+def _butterfly_lanes(form, p0, p1, p2, p3, x0, x1):
+    """Real butterflies lane by lane: lane m uses the block ``[[p0, p1], [p2, p3]][m]``."""
+    for m in range(x0.shape[0]):
+        u = x0[m]
+        v = x1[m]
+        if form == FORM_UNIT:
+            v = p1[m] * v
+            x0[m] = u + v
+            x1[m] = u - v
+        else:
+            x0[m] = p0[m] * u + p1[m] * v
+            x1[m] = p2[m] * u + p3[m] * v
+
+
+@njit(cache=True, inline="always")
+def _butterfly_lanes_complex(form, p0r, p0i, p1r, p1i, p2r, p2i, p3r, p3i, x0r, x0i, x1r, x1i):
+    """Complex butterflies lane by lane, real and imaginary parts as separate lanes."""
+    for m in range(x0r.shape[0]):
+        ur = x0r[m]
+        ui = x0i[m]
+        vr = x1r[m]
+        vi = x1i[m]
+        if form == FORM_UNIT:
+            wr = p1r[m] * vr - p1i[m] * vi
+            wi = p1r[m] * vi + p1i[m] * vr
+            x0r[m] = ur + wr
+            x0i[m] = ui + wi
+            x1r[m] = ur - wr
+            x1i[m] = ui - wi
+        else:
+            x0r[m] = p0r[m] * ur - p0i[m] * ui + p1r[m] * vr - p1i[m] * vi
+            x0i[m] = p0r[m] * ui + p0i[m] * ur + p1r[m] * vi + p1i[m] * vr
+            x1r[m] = p2r[m] * ur - p2i[m] * ui + p3r[m] * vr - p3i[m] * vi
+            x1i[m] = p2r[m] * ui + p2i[m] * ur + p3r[m] * vi + p3i[m] * vr
 
 
 @njit(cache=True)
-def _factor_vector(cplx, flat, offsets, patterns, forms, ell, src, dst):
-    """One KS factor on a single vector (complex interleaved when ``cplx``)."""
-    a, b, c, d = patterns[ell, 0], patterns[ell, 1], patterns[ell, 2], patterns[ell, 3]
+def _radix2_vector(cplx, form, flat, off, a, d, v):
+    """Radix-2 factor ``(a, 2, 2, d)`` in place on one vector.
+
+    The vector is viewed as ``(a, 2, d)`` and the planar twiddles as ``(4, a, d)``; the
+    lanes run along ``k`` (contiguous) when ``d >= a`` and along ``i`` otherwise, so late
+    factors (small ``d``) vectorize as well as early ones.
+    """
+    n = 4 * a * d
+    if cplx:
+        planes = flat[2 * off:2 * (off + n)].reshape(4, a, d, 2)
+        view = v[:4 * a * d].reshape(a, 2, d, 2)
+        if d >= a:
+            for i in range(a):
+                _butterfly_lanes_complex(
+                    form, planes[0, i, :, 0], planes[0, i, :, 1], planes[1, i, :, 0],
+                    planes[1, i, :, 1], planes[2, i, :, 0], planes[2, i, :, 1], planes[3, i, :, 0],
+                    planes[3, i, :, 1], view[i, 0, :, 0], view[i, 0, :, 1], view[i, 1, :, 0],
+                    view[i, 1, :, 1])
+        else:
+            for k in range(d):
+                _butterfly_lanes_complex(
+                    form, planes[0, :, k, 0], planes[0, :, k, 1], planes[1, :, k, 0],
+                    planes[1, :, k, 1], planes[2, :, k, 0], planes[2, :, k, 1], planes[3, :, k, 0],
+                    planes[3, :, k, 1], view[:, 0, k, 0], view[:, 0, k, 1], view[:, 1, k, 0],
+                    view[:, 1, k, 1])
+    else:
+        planes = flat[off:off + n].reshape(4, a, d)
+        view = v[:2 * a * d].reshape(a, 2, d)
+        if d >= a:
+            for i in range(a):
+                _butterfly_lanes(form, planes[0, i], planes[1, i], planes[2, i], planes[3, i],
+                                 view[i, 0], view[i, 1])
+        else:
+            for k in range(d):
+                _butterfly_lanes(form, planes[0, :, k], planes[1, :, k], planes[2, :, k],
+                                 planes[3, :, k], view[:, 0, k], view[:, 1, k])
+
+
+@njit(cache=True)
+def _generic_vector(cplx, flat, off, a, b, c, d, src, dst):
+    """Generic KS factor on one vector, ``src`` to ``dst`` (complex interleaved)."""
     width = 2 if cplx else 1
-    if b == 2 and c == 2:
-        # For one super-block i the pairs (k, k + d) are two contiguous strips of length d.
-        span = d * width
-        for i in range(a):
-            r0 = 2 * i * span
-            _butterfly_strip(cplx, forms[ell], flat, offsets[ell] + 4 * i * d,
-                             src[r0:r0 + span], src[r0 + span:r0 + 2 * span],
-                             dst[r0:r0 + span], dst[r0 + span:r0 + 2 * span])
-        return
     for i in range(a):
         for p in range(b):
             out = dst[(i * b + p) * d * width:(i * b + p + 1) * d * width]
@@ -284,7 +321,7 @@ def _factor_vector(cplx, flat, offsets, patterns, forms, ell, src, dst):
             for q in range(c):
                 x = src[(i * c + q) * d * width:(i * c + q + 1) * d * width]
                 for k in range(d):
-                    t = offsets[ell] + ((i * d + k) * b + p) * c + q
+                    t = off + ((i * d + k) * b + p) * c + q
                     if cplx:
                         tr = flat[2 * t]
                         ti = flat[2 * t + 1]
@@ -296,6 +333,7 @@ def _factor_vector(cplx, flat, offsets, patterns, forms, ell, src, dst):
 
 @njit(cache=True)
 def _samples(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, s0, s1, va, vb):
+    """Samples ``[s0, s1)``: radix-2 factors in place, generic ones through ``vb``."""
     n_factors = patterns.shape[0]
     width = 2 if cplx else 1
     for s in range(s0, s1):
@@ -303,8 +341,12 @@ def _samples(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, s0, 
             for h in range(width):
                 va[q * width + h] = X[s, in_rows[q] * width + h]
         for ell in range(n_factors - 1, -1, -1):
-            _factor_vector(cplx, flat, offsets, patterns, forms, ell, va, vb)
-            va, vb = vb, va
+            a, b, c, d = patterns[ell, 0], patterns[ell, 1], patterns[ell, 2], patterns[ell, 3]
+            if b == 2 and c == 2:
+                _radix2_vector(cplx, forms[ell], flat, offsets[ell], a, d, va)
+            else:
+                _generic_vector(cplx, flat, offsets[ell], a, b, c, d, va, vb)
+                va, vb = vb, va
         for r in range(out_rows.shape[0]):
             for h in range(width):
                 Y[s, out_rows[r] * width + h] = va[r * width + h]
