@@ -8,6 +8,7 @@ optional column permutation (``P x = x[perm]``) and ``Q`` the optional row permu
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -292,7 +293,7 @@ class KSOperator:
     def _derived(self, twiddles, patterns, perm, out_perm) -> KSOperator:
         return KSOperator(twiddles, patterns, perm=perm, check_finite=False, out_perm=out_perm)
 
-    @property
+    @functools.cached_property
     def T(self) -> KSOperator:
         """Transpose ``Pᵀ B_{L−1}ᵀ ⋯ B_0ᵀ Qᵀ``."""
         return self._derived(
@@ -301,7 +302,7 @@ class KSOperator:
             _inverse(self._out_perm), _inverse(self._perm),
         )
 
-    @property
+    @functools.cached_property
     def H(self) -> KSOperator:
         """Conjugate transpose (adjoint)."""
         return self._derived(
