@@ -48,3 +48,85 @@ def fwht_recursive(x):
     half = x.shape[0] // 2
     top, bottom = fwht_recursive(x[:half]), fwht_recursive(x[half:])
     return np.concatenate([top + bottom, top - bottom])
+
+
+# ---------------------------------------------------------------- factorization oracles
+
+
+def rank_one_classes(left_mask, right_mask):
+    """Classes of identical rank-one supports ``R_k × C_k`` of ``A ≈ X Y``: (rows, cols, size)."""
+    classes = {}
+    for k in range(left_mask.shape[1]):
+        rows = np.flatnonzero(left_mask[:, k])
+        cols = np.flatnonzero(right_mask[k, :])
+        if rows.size and cols.size:
+            key = (tuple(rows), tuple(cols))
+            classes[key] = classes.get(key, 0) + 1
+    return [(np.array(r), np.array(c), size) for (r, c), size in classes.items()]
+
+
+def dto_optimum(A, left_mask, right_mask):
+    """Closed-form optimal error of two-factor FSMF when supports are disjoint or identical.
+
+    ``E*² = Σ_P Σ_{j ≥ |P|} σ_j(A[R_P, C_P])² + Σ_{outside all supports} |A|²`` (§3.3).
+    """
+    covered = np.zeros(A.shape, dtype=bool)
+    total = 0.0
+    for rows, cols, size in rank_one_classes(left_mask, right_mask):
+        s = np.linalg.svd(A[np.ix_(rows, cols)], compute_uv=False)
+        total += float(np.sum(s[size:] ** 2))
+        covered[np.ix_(rows, cols)] = True
+    total += float(np.sum(np.abs(A[~covered]) ** 2))
+    return np.sqrt(total)
+
+
+def split_optimum(A, left_pattern, right_pattern):
+    """``E_s``: optimal error of ``A ≈ X Y`` on two chainable KS supports, by dense SVDs."""
+    return dto_optimum(A, dense_support(left_pattern), dense_support(right_pattern))
+
+
+def split_block_ratios(A, left_pattern, right_pattern):
+    """``σ2/σ1`` of every block of the split of ``A`` on two KS supports (0 for rank ≤ 1)."""
+    ratios = []
+    for rows, cols, _ in rank_one_classes(dense_support(left_pattern), dense_support(right_pattern)):
+        s = np.linalg.svd(A[np.ix_(rows, cols)], compute_uv=False)
+        ratios.append(s[1] / s[0] if s.size > 1 and s[0] > 0 else 0.0)
+    return np.array(ratios)
+
+
+def canonical_factors(factors):
+    """Canonical form of dense factors of a rank-one-junction chain (§7 oracle 9).
+
+    Left to right, every column of ``B_ℓ`` (ℓ < L−1) is scaled to unit norm with its first
+    nonzero entry real positive; the scale is pushed into the matching row of ``B_{ℓ+1}``.
+    """
+    factors = [np.array(f, dtype=complex) for f in factors]
+    for ell in range(len(factors) - 1):
+        for j in range(factors[ell].shape[1]):
+            col = factors[ell][:, j]
+            nz = np.flatnonzero(np.abs(col) > 1e-300)
+            if nz.size == 0:
+                continue
+            scale = np.linalg.norm(col) * col[nz[0]] / abs(col[nz[0]])
+            factors[ell][:, j] /= scale
+            factors[ell + 1][j, :] *= scale
+    return factors
+
+
+def factor_normal_matrix(left, right, support):
+    """Normal matrix of ``min ‖A − Lm X Rm‖`` over the entries of ``X`` on ``support``.
+
+    Entry ``((r, s), (r', s'))`` is ``(Lmᴴ Lm)[r, r'] · (Rm Rmᴴ)[s', s]``.
+    """
+    rows, cols = np.nonzero(support)
+    gram_left = left.conj().T @ left
+    gram_right = right @ right.conj().T
+    return gram_left[np.ix_(rows, rows)] * gram_right[np.ix_(cols, cols)].T
+
+
+def factor_objective(A, factors):
+    """``‖A − B_0 ⋯ B_{L−1}‖_F`` from dense factors."""
+    product = factors[0]
+    for factor in factors[1:]:
+        product = product @ factor
+    return float(np.linalg.norm(A - product))

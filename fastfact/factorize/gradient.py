@@ -1,0 +1,128 @@
+"""Gradient training of the twiddles: Adam, then optional L-BFGS ([D19], ALGORITHMS.md §5.3).
+
+Loss ``f = ‖A − B_0 ⋯ B_{L−1}‖²``. On a pure KS chain its gradient with respect to
+``conj(B_ℓ)`` on the support is ``D ⊙ B_ℓ − G`` (``G = Lmᴴ A Rmᴴ``, ``D`` the diagonal of §5.1),
+so one loss-and-gradient evaluation is one pass of ``_sweep.sweep`` without updates. Complex
+twiddles are optimized through their real and imaginary parts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+
+from . import _ks
+from ._problem import MethodOutput, Problem, check_positive_float, check_positive_int
+from ._registry import register_method
+from ._start import initial_twiddles
+from ._sweep import check_pure, sweep
+
+
+class _Objective:
+    """Loss and gradient of the twiddles packed in one real vector."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.shapes = [p.twiddle_shape for p in problem.chain]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.complex = problem.A.dtype.kind == "c"
+
+    def unpack(self, x: np.ndarray) -> list[np.ndarray]:
+        if self.complex:
+            half = x.size // 2
+            x = x[:half] + 1j * x[half:]
+        parts = np.split(x, np.cumsum(self.sizes)[:-1])
+        return [np.ascontiguousarray(p.reshape(s), dtype=self.problem.A.dtype)
+                for p, s in zip(parts, self.shapes)]
+
+    def pack(self, twiddles) -> np.ndarray:
+        flat = np.concatenate([np.ravel(t) for t in twiddles])
+        return np.concatenate([flat.real, flat.imag]) if self.complex else flat.astype(np.float64)
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        twiddles = self.unpack(x)
+        grads = [None] * len(twiddles)
+        totals = {}
+
+        def record(ell, G, D):
+            B = twiddles[ell]
+            grads[ell] = 2.0 * (D * B - G)
+            if ell == len(twiddles) - 1:
+                totals["cross"] = float(np.vdot(B, G).real)
+                totals["norm2"] = float(np.sum(D * np.abs(B) ** 2))
+            return B
+
+        sweep(self.problem.A, list(twiddles), self.problem.chain, record)
+        loss = self.problem.norm2 - 2.0 * totals["cross"] + totals["norm2"]
+        return max(loss, 0.0), self.pack(grads)
+
+
+@register_method("gradient")
+def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=None,
+             betas=(0.9, 0.999)) -> MethodOutput:
+    """Adam on the twiddles (numpy), then L-BFGS refinement (scipy.optimize).
+
+    Parameters
+    ----------
+    problem : Problem
+        Validated target and chain (built by :func:`fastfact.factorize`).
+    adam_iter : int, default 100
+        Adam iterations ([LZRG25] protocol: lr 0.1, 100 iterations, then 20 L-BFGS).
+    lr : float, default 0.1
+        Adam step size.
+    lbfgs_iter : int, default 20
+        L-BFGS iterations after Adam; 0 skips the refinement.
+    init : None, "random", Factorization or KSOperator
+        ``N(0, 1/b)`` start rescaled so that ``‖Â‖ = ‖A‖``, or a warm start.
+    betas : tuple of two floats in [0, 1), default (0.9, 0.999)
+        Adam's moment decay rates.
+
+    Returns
+    -------
+    MethodOutput
+        Twiddles, the relative error after every Adam / L-BFGS iteration, options.
+    """
+    adam_iter = check_positive_int("adam_iter", adam_iter)
+    lr = check_positive_float("lr", lr)
+    if isinstance(lbfgs_iter, bool) or not isinstance(lbfgs_iter, (int, np.integer)):
+        raise TypeError(f"lbfgs_iter must be a non-negative int, got {lbfgs_iter!r}")
+    if lbfgs_iter < 0:
+        raise ValueError(f"lbfgs_iter must be a non-negative int, got {lbfgs_iter}")
+    beta1, beta2 = (float(b) for b in betas)
+    if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    check_pure(problem.chain, "gradient")
+    objective = _Objective(problem)
+    twiddles = initial_twiddles(problem, init)
+    if init is None or isinstance(init, str):
+        product_norm = _product_norm(problem, twiddles)
+        scale = np.sqrt(problem.norm2) / product_norm if product_norm > 0 else 1.0
+        twiddles = [t * scale ** (1.0 / len(twiddles)) for t in twiddles]
+    x = objective.pack(twiddles)
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    history: list[float] = []
+    for it in range(1, adam_iter + 1):
+        _, g = objective(x)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**it)
+        v_hat = v / (1 - beta2**it)
+        x = x - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+        history.append(problem.rel_error(objective.unpack(x)))
+    if lbfgs_iter:
+        result = scipy.optimize.minimize(
+            objective, x, jac=True, method="L-BFGS-B",
+            callback=lambda xk: history.append(problem.rel_error(objective.unpack(xk))),
+            options={"maxiter": lbfgs_iter})
+        x = result.x
+    params = {"adam_iter": adam_iter, "lr": lr, "lbfgs_iter": int(lbfgs_iter),
+              "betas": (beta1, beta2),
+              "init": "random" if init is None or isinstance(init, str) else "warm"}
+    return MethodOutput(objective.unpack(x), history, params)
+
+
+def _product_norm(problem: Problem, twiddles) -> float:
+    """``‖B_0 ⋯ B_{L−1}‖_F`` (through the error of the product against a zero target)."""
+    zero = np.zeros_like(problem.root)
+    return float(np.sqrt(_ks.squared_error(zero, 0.0, twiddles, problem.chain)))

@@ -1,0 +1,140 @@
+"""Benchmark targets for factorization, all seeded (ALGORITHMS.md §9).
+
+* :func:`noisy` — ``A + ε‖A‖ E/‖E‖`` with Gaussian ``E`` (complex for complex ``A``).
+* :func:`butterfly_product` — dense product of a random Gaussian butterfly (exactly factorizable).
+* :func:`icassp_noisy` / :func:`icassp_noisy_dft` — the noise model of the ICASSP 2022
+  experiments [LZRG22]: complex Gaussian noise of variance ``σ²`` per real and imaginary part.
+* :func:`hard` — an i.i.d. Gaussian matrix, far from every butterfly (large ``E*``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastfact.factorize._problem import (
+    check_matrix,
+    check_positive_float,
+    check_positive_int,
+    check_random_state,
+)
+from fastfact.transforms import dft_matrix, random_butterfly
+
+__all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy"]
+
+_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
+def _gaussian(shape, complex_: bool, rng: np.random.Generator) -> np.ndarray:
+    noise = rng.standard_normal(shape)
+    if complex_:
+        noise = (noise + 1j * rng.standard_normal(shape)) / np.sqrt(2)
+    return noise
+
+
+def _check_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.name not in _DTYPES:
+        raise TypeError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
+    return dtype
+
+
+def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
+    """``A + ε‖A‖_F E/‖E‖_F`` with i.i.d. Gaussian ``E`` (complex when ``A`` is complex).
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        Clean target.
+    rel_noise : float, optional
+        ``ε``, the relative Frobenius norm of the noise (default 0.01 unless ``snr_db``).
+    seed : None, int or numpy.random.Generator
+        Random source.
+    snr_db : float, optional
+        Signal-to-noise ratio in dB instead of ``rel_noise`` (``ε = 10^(−snr_db/20)``).
+
+    Returns
+    -------
+    ndarray
+        The noisy matrix, in ``A``'s floating dtype.
+
+    Raises
+    ------
+    ValueError
+        Both ``rel_noise`` and ``snr_db`` given, a negative or non-finite level, non-finite ``A``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.eye(4)
+    >>> B = noisy(A, rel_noise=0.1, seed=0)
+    >>> round(float(np.linalg.norm(B - A) / np.linalg.norm(A)), 12)
+    0.1
+    """
+    if rel_noise is not None and snr_db is not None:
+        raise ValueError("give rel_noise or snr_db, not both")
+    if snr_db is not None:
+        if isinstance(snr_db, bool) or not np.isfinite(float(snr_db)):
+            raise ValueError(f"snr_db must be a finite number, got {snr_db!r}")
+        level = 10.0 ** (-float(snr_db) / 20.0)
+    else:
+        level = check_positive_float("rel_noise", 0.01 if rel_noise is None else rel_noise,
+                                     allow_zero=True)
+    A = check_matrix(A)
+    rng = check_random_state(seed)
+    noise = _gaussian(A.shape, A.dtype.kind == "c", rng)
+    scale = level * np.linalg.norm(A) / np.linalg.norm(noise)
+    return (A + scale * noise).astype(A.dtype)
+
+
+def butterfly_product(N: int, dtype=np.float64, seed=None) -> np.ndarray:
+    """Dense product of a butterfly with i.i.d. Gaussian twiddles (exactly factorizable).
+
+    Parameters
+    ----------
+    N : int
+        Size, a power of two.
+    dtype : dtype, default float64
+        float32, float64, complex64 or complex128.
+    seed : None, int or numpy.random.Generator
+        Random source.
+    """
+    dtype = _check_dtype(dtype)
+    return random_butterfly(N, dtype=dtype, seed=check_random_state(seed)).to_dense()
+
+
+def icassp_noisy(A, variance=0.005, seed=None) -> np.ndarray:
+    """``A + E`` with ``E = g + i g'``, ``g, g'`` i.i.d. ``N(0, variance)`` ([LZRG22] Fig. 3).
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        Clean target (the result is complex128 / complex64).
+    variance : float, default 0.005
+        Variance of the real and of the imaginary part of every noise entry.
+    seed : None, int or numpy.random.Generator
+        Random source.
+    """
+    variance = check_positive_float("variance", variance, allow_zero=True)
+    A = check_matrix(A)
+    rng = check_random_state(seed)
+    std = np.sqrt(variance)
+    noise = std * (rng.standard_normal(A.shape) + 1j * rng.standard_normal(A.shape))
+    dtype = np.complex64 if A.dtype in (np.float32, np.complex64) else np.complex128
+    return (A + noise).astype(dtype)
+
+
+def icassp_noisy_dft(N: int, variance=0.005, seed=None) -> np.ndarray:
+    """The noisy DFT target of [LZRG22] Fig. 3: ``F_N + E`` (see :func:`icassp_noisy`)."""
+    return icassp_noisy(dft_matrix(N), variance=variance, seed=seed)
+
+
+def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarray:
+    """An i.i.d. standard Gaussian ``N × M`` matrix (``M = N`` by default; complex: unit variance).
+
+    Far from every butterfly: its optimal relative error onto a butterfly chain is large.
+    """
+    N = check_positive_int("N", N)
+    M = N if M is None else check_positive_int("M", M)
+    dtype = _check_dtype(dtype)
+    rng = check_random_state(seed)
+    return _gaussian((N, M), dtype.kind == "c", rng).astype(dtype)
