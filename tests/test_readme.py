@@ -16,7 +16,7 @@ def test_readme_starts_with_the_two_commands():
     assert len(commands) >= 2
     main_job, tests = commands[0], commands[1]
     assert main_job.startswith("python3 -m venv .venv && ")
-    assert "fastfact bench --suite quick" in main_job and "fastfact report" in main_job
+    assert "fastfact bench --suite quick --report" in main_job
     assert tests.startswith("python3 -m venv .venv && ") and "pytest" in tests
 
 

@@ -1,0 +1,481 @@
+"""``fastfact report``: tables and figures of a run, as ``report.md`` and ``report.html``.
+
+Conventions used throughout: ``time_ratio`` = fastfact time / peer time, paired repeat by
+repeat (< 1: fastfact is faster); the *speed-up* of fastfact over a peer is its inverse,
+peer time / fastfact time (> 1: fastfact is faster). Medians come with their interquartile
+range (IQR) over the repeats (timings) or over the seeds (errors).
+
+``report.md`` links the figures saved under ``<run>/figures/``; ``report.html`` embeds them
+(base64 PNG), so it is a single self-contained file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fastfact.bench.claims import evaluate_claims, fitted_slope, guarantee
+from fastfact.bench.results import COLUMNS, read_json, write_text_atomic
+from fastfact.bench.tasks import certificate_floor
+
+__all__ = ["ReportError", "compare_runs", "load_run", "write_report"]
+
+TIME_BAND_FLOOR = 0.05  # timing changes below 5 % are never flagged
+ERROR_BAND_FLOOR = 0.01  # nor are error changes below 1 %
+_KEYS = ["kind", "target", "chain", "N", "batch", "dtype", "noise", "impl", "method"]
+
+
+class ReportError(ValueError):
+    """A run folder that cannot be reported on."""
+
+
+def load_run(folder) -> tuple[pd.DataFrame, dict]:
+    """Rows and meta of a run; peers' ``bound_ratio`` is filled from fastfact's certificates.
+
+    The lower bound certifies the target, not the method: a peer's error is divided by the
+    certificate fastfact computed for the same target instance (unless that certificate is
+    at round-off level, see :func:`fastfact.bench.tasks.certificate_floor`).
+
+    Raises
+    ------
+    ReportError
+        No rows.csv, no rows in it, or no meta.json.
+    """
+    folder = Path(folder)
+    rows_path = folder / "rows.csv"
+    if not rows_path.exists():
+        raise ReportError(f"{str(folder)!r} has no rows.csv: run `fastfact bench --out "
+                          f"{folder}` first")
+    rows = pd.read_csv(rows_path, keep_default_na=False, na_values=[""])
+    if rows.empty:
+        raise ReportError(f"{str(rows_path)!r} holds no rows yet: nothing to report")
+    try:
+        meta = read_json(folder / "meta.json")
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"cannot read {folder / 'meta.json'}: {exc}") from None
+    rows = rows.reindex(columns=COLUMNS)  # runs written before a column existed read as empty
+    rows["batch"] = rows["batch"].fillna(0).astype(int)
+    rows["noise"] = rows["noise"].fillna(0.0)
+    instance = ["target", "chain", "N", "noise", "seed", "dtype"]
+    bounds = (rows.dropna(subset=["lower_bound"]).groupby(instance)["lower_bound"].first()
+              .rename("instance_bound"))
+    rows = rows.join(bounds, on=instance)
+    floor = rows["dtype"].map(certificate_floor)
+    informative = rows["instance_bound"] > floor
+    rows["bound_ratio"] = rows["bound_ratio"].fillna(
+        (rows["rel_error"] / rows["instance_bound"]).where(informative))
+    return rows.drop(columns="instance_bound"), meta
+
+
+# ---------------------------------------------------------------------------- tables
+def _iqr_text(median: float, q1: float, q3: float, digits: int = 3) -> str:
+    if any(map(math.isnan, (median, q1, q3))):
+        return "—"
+    return f"{median:.{digits}g} [{q1:.{digits}g}–{q3:.{digits}g}]"
+
+
+def _quartile_summary(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    grouped = frame.groupby(keys)[column]
+    return pd.DataFrame({"median": grouped.median(), "q1": grouped.quantile(0.25),
+                         "q3": grouped.quantile(0.75), "count": grouped.size()})
+
+
+def apply_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per transform, N, batch, dtype: fastfact's time and its time ratio to every peer."""
+    timed = rows[(rows["kind"] == "apply") & (rows["status"] == "ok")]
+    if timed.empty:
+        return pd.DataFrame()
+    keys = ["target", "N", "batch", "dtype"]
+    own = _quartile_summary(timed[timed["impl"] == "fastfact"], keys, "seconds")
+    table = pd.DataFrame({"fastfact ms": [_iqr_text(r.median * 1e3, r.q1 * 1e3, r.q3 * 1e3)
+                                          for r in own.itertuples()]}, index=own.index)
+    ratios = _quartile_summary(timed[timed["impl"] != "fastfact"], [*keys, "impl"], "time_ratio")
+    for impl, by_peer in ratios.groupby(level="impl"):
+        cells = by_peer.droplevel("impl")
+        table[f"÷ {impl}"] = pd.Series(
+            [_iqr_text(r.median, r.q1, r.q3) for r in cells.itertuples()], index=cells.index)
+    return table.fillna("—").reset_index()
+
+
+def factorize_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per target instance and method: error, ratio to the certificate, time, memory."""
+    done = rows[(rows["kind"] == "factorize") & (rows["status"] == "ok")]
+    if done.empty:
+        return pd.DataFrame()
+    keys = ["target", "chain", "N", "noise", "dtype", "method"]
+    grouped = done.groupby(keys)
+    error = _quartile_summary(done, keys, "rel_error")
+    table = pd.DataFrame({
+        "seeds": error["count"],
+        "rel. error": [_iqr_text(r.median, r.q1, r.q3) for r in error.itertuples()],
+        "err / bound": grouped["bound_ratio"].median().map(
+            lambda v: "—" if math.isnan(v) else f"{v:.4g}"),
+        "seconds": grouped["seconds"].median().map(lambda v: f"{v:.3g}"),
+        "peak MiB": (grouped["peak_bytes"].median() / 2**20).map(lambda v: f"{v:.3g}"),
+    })
+    return table.reset_index()
+
+
+def factorize_time_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Timed factorizations: median time [IQR] per method and its ratio to the reference."""
+    timed = rows[(rows["kind"] == "factorize_time") & (rows["status"] == "ok")]
+    if timed.empty:
+        return pd.DataFrame()
+    keys = ["target", "chain", "N", "noise", "dtype", "method"]
+    seconds = _quartile_summary(timed, keys, "seconds")
+    ratio = _quartile_summary(timed, keys, "time_ratio")
+    reference = timed.groupby(keys)["reference"].first()
+    return pd.DataFrame({
+        "seconds": [_iqr_text(r.median, r.q1, r.q3) for r in seconds.itertuples()],
+        "reference": reference,
+        "reference time ÷ this": [_iqr_text(r.median, r.q1, r.q3) for r in ratio.itertuples()],
+        "rel. error": timed.groupby(keys)["rel_error"].first().map(lambda v: f"{v:.3g}"),
+    }).reset_index()
+
+
+def problems_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Tasks and implementations that did not give a valid measurement, and why."""
+    bad = rows[rows["status"] != "ok"]
+    columns = ["status", "kind", "impl", "method", "target", "N", "batch", "dtype", "error"]
+    return bad[columns].drop_duplicates().reset_index(drop=True)
+
+
+def warnings_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Warnings raised by tasks (e.g. iterative methods stopping on ``max_iter``), counted."""
+    warned = rows[rows["warnings"].notna() & (rows["warnings"].astype(str) != "")]
+    columns = ["kind", "impl", "method", "target", "warnings"]
+    return (warned.drop_duplicates("task").groupby(columns).size().rename("tasks")
+            .reset_index())
+
+
+def compare_runs(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
+    """Run-vs-run medians with a noise band; ``flag`` marks changes beyond it.
+
+    Timings compare median ``seconds`` (IQR over repeats), accuracy tasks median
+    ``rel_error`` (IQR over seeds). The band of a comparison is the sum of both relative
+    IQRs, at least 5 % for times and 1 % for errors; a change ``new/old`` outside
+    ``[1/(1+band), 1+band]`` is flagged.
+    """
+    def summary(rows):
+        ok = rows[rows["status"] == "ok"].copy()
+        ok["metric"] = np.where(ok["kind"] == "factorize", "rel_error", "seconds")
+        ok["value"] = np.where(ok["kind"] == "factorize", ok["rel_error"], ok["seconds"])
+        return _quartile_summary(ok, [*_KEYS, "metric"], "value")
+
+    joined = summary(new).add_suffix("_new").join(summary(old).add_suffix("_old"), how="inner")
+    if joined.empty:
+        return pd.DataFrame()
+    floor = np.where(joined.index.get_level_values("metric") == "seconds",
+                     TIME_BAND_FLOOR, ERROR_BAND_FLOOR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        band = np.maximum(floor, (joined["q3_new"] - joined["q1_new"]) / joined["median_new"]
+                          + (joined["q3_old"] - joined["q1_old"]) / joined["median_old"])
+        change = joined["median_new"] / joined["median_old"]
+    band = np.nan_to_num(band, nan=np.inf)
+    better = change < 1 / (1 + band)
+    worse = change > 1 + band
+    is_time = joined.index.get_level_values("metric") == "seconds"
+    flag = np.select([worse & is_time, better & is_time, worse, better],
+                     ["slower", "faster", "less accurate", "more accurate"], "")
+    return pd.DataFrame({
+        "old": joined["median_old"].map(lambda v: f"{v:.4g}"),
+        "new": joined["median_new"].map(lambda v: f"{v:.4g}"),
+        "new/old": change.map(lambda v: f"{v:.3f}"),
+        "band ±": [f"{b:.1%}" if np.isfinite(b) else "∞" for b in band],
+        "flag": flag,
+    }, index=joined.index).reset_index()
+
+
+# ---------------------------------------------------------------------------- figures
+def _figures(rows: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
+    """Draw every figure the rows allow; ``(caption, png path)`` pairs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(exist_ok=True)
+    ok = rows[rows["status"] == "ok"]
+    figures = []
+    for caption, name, draw in _FIGURES:
+        frame = draw.select(ok)
+        if frame.empty:
+            continue
+        panels = draw.panels(frame)
+        columns = min(3, len(panels))
+        fig, axes = plt.subplots(math.ceil(len(panels) / columns), columns, squeeze=False,
+                                 figsize=(4.6 * columns, 3.6 * math.ceil(len(panels) / columns)),
+                                 layout="constrained")
+        for ax, (title, panel) in zip(axes.flat, panels, strict=False):
+            draw.plot(ax, panel)
+            ax.set_title(title, fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.set_visible(False)
+        fig.suptitle(caption, fontsize=11)
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        figures.append((caption, path))
+    return figures
+
+
+class _Figure:
+    """One kind of figure: which rows, how they are split into panels, how a panel is drawn.
+
+    Rows of the ``kinds`` with a value in the ``needs`` column are drawn, one panel per value
+    of the ``split`` columns.
+    """
+
+    def __init__(self, kinds, split, plot, needs="seconds"):
+        self.kinds, self.split, self.plot, self.needs = kinds, split, plot, needs
+
+    def select(self, ok):
+        return ok[ok["kind"].isin(self.kinds) & ok[self.needs].notna()]
+
+    def panels(self, frame):
+        return [(" ".join(f"{k}={v}" for k, v in zip(self.split, key, strict=True)), group)
+                for key, group in frame.groupby(self.split)]
+
+
+def _plot_speedup(ax, panel):
+    peers = panel[panel["impl"] != "fastfact"]
+    for impl, group in peers.groupby("impl"):
+        speedup = (1.0 / group["time_ratio"]).groupby(group["N"])
+        median, q1, q3 = speedup.median(), speedup.quantile(0.25), speedup.quantile(0.75)
+        line = ax.loglog(median.index, median.values, "o-", label=impl)[0]
+        ax.fill_between(median.index, q1.values, q3.values, color=line.get_color(), alpha=0.2)
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("N")
+    ax.set_ylabel("speed-up = peer time / fastfact time")
+
+
+def _plot_time(ax, panel):
+    label_column = "impl" if (panel["kind"] == "apply").all() else "method"
+    for label, group in panel.groupby(label_column):
+        median = group.groupby("N")["seconds"].median()
+        slope = fitted_slope(median.index, median.values)
+        ax.loglog(median.index, median.values, "o-", label=f"{label} (slope {slope:.2f})")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("N")
+    ax.set_ylabel("seconds (median)")
+
+
+def _plot_pareto(ax, panel):
+    """Each method at each noise level (median over seeds); dashed: the front per noise level."""
+    medians = (panel.groupby(["method", "noise"])[["seconds", "rel_error"]].median()
+               .reset_index())
+    medians["rel_error"] = medians["rel_error"].clip(lower=1e-17)
+    for method, group in medians.groupby("method"):
+        ax.loglog(group["seconds"], group["rel_error"], "o", alpha=0.8, label=method)
+    for number, (_, group) in enumerate(medians.groupby("noise")):
+        points = group.sort_values("seconds")
+        front = points[points["rel_error"] <= points["rel_error"].cummin()]
+        ax.step(front["seconds"], front["rel_error"], "k--", where="post", lw=0.7, alpha=0.6,
+                label="Pareto front per noise level" if number == 0 else None)
+    ax.set_xlabel("seconds (median over seeds)")
+    ax.set_ylabel("relative error")
+
+
+def _plot_noise(ax, panel):
+    for method, group in panel.groupby("method"):
+        median = group.groupby("noise")["rel_error"].median()
+        ax.plot(median.index, median.values, "o-", label=method)
+    levels = np.unique(panel["noise"])
+    positive = levels[levels > 0]
+    if len(positive):
+        ax.plot(positive, positive, "k:", lw=0.8, label="error = noise level")
+    ax.set_xscale("symlog", linthresh=positive.min() if len(positive) else 1e-4)
+    ax.set_yscale("log")
+    ax.set_xlabel("noise level")
+    ax.set_ylabel("relative error (median over seeds)")
+
+
+def _plot_bound_ratio(ax, panel):
+    for method, group in panel.groupby("method"):
+        median = group.groupby("N")["bound_ratio"].median()
+        ax.semilogx(median.index, median.values, "o-", label=method)
+    sizes = np.unique(panel["N"])
+    chain = panel["chain"].iloc[0]
+    ax.semilogx(sizes, [guarantee(chain, N) for N in sizes], "k:", lw=0.8,
+                label="√(L−1) (guarantee)")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("N")
+    ax.set_ylabel("error / lower bound")
+
+
+_FIGURES = [
+    ("Speed-up of fastfact over each peer vs N (log-log; band: IQR)", "speedup",
+     _Figure(["apply"], ["target", "batch", "dtype"], _plot_speedup)),
+    ("Apply time vs N, with the fitted log-log slope", "apply_time",
+     _Figure(["apply"], ["target", "batch", "dtype"], _plot_time)),
+    ("Factorization time vs N, with the fitted log-log slope", "factorize_time",
+     _Figure(["factorize_time"], ["target", "chain", "noise", "dtype"], _plot_time)),
+    ("Error vs time per method (Pareto)", "pareto",
+     _Figure(["factorize"], ["target", "chain", "N", "dtype"], _plot_pareto, "rel_error")),
+    ("Error vs noise", "error_noise",
+     _Figure(["factorize"], ["target", "chain", "N", "dtype"], _plot_noise, "rel_error")),
+    ("Ratio of the error to the lower-bound certificate", "bound_ratio",
+     _Figure(["factorize"], ["target", "chain", "noise", "dtype"], _plot_bound_ratio,
+             "bound_ratio")),
+]
+
+
+# ---------------------------------------------------------------------------- documents
+def _machine_block(meta: dict) -> list[tuple[str, str]]:
+    machine, run = meta.get("machine", {}), meta.get("run", {})
+    cpu = machine.get("cpu", {})
+    numba = machine.get("numba", {})
+    blas = "; ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} "
+                     f"threads)" for p in machine.get("blas", []) if "error" not in p)
+    versions = ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items())
+    git = machine.get("git", {})
+    return [
+        ("suite", f"{meta['suite']['name']} ({meta['suite']['source']}, digest "
+                  f"{meta['suite']['digest'][:12]})"),
+        ("run", f"started {run.get('started')}, finished {run.get('finished') or 'not yet'}"
+                f", jobs {run.get('jobs')}, scheduler {run.get('scheduler') or 'none'}"),
+        ("cpu", f"{cpu.get('model')} — {cpu.get('logical_cores')} logical cores, "
+                f"{cpu.get('usable_cores')} usable"),
+        ("threads", f"timing tasks pinned to {meta['suite']['settings']['threads']}; numba "
+                    f"{numba.get('threading_layer')} layer, {numba.get('num_threads')} threads"),
+        ("blas", blas or "unknown"),
+        ("versions", f"python {machine.get('python')}, {versions}"),
+        ("git", f"{git.get('sha') or 'not a git checkout'}"
+                f"{' (dirty)' if git.get('dirty') else ''}"),
+    ]
+
+
+def _peer_rows(meta: dict) -> pd.DataFrame:
+    peers = meta.get("machine", {}).get("peers", [])
+    return pd.DataFrame([{
+        "peer": p["name"], "kind": p["kind"],
+        "status": (p["version"] or "installed") if p["available"] else "ABSENT",
+        "note": p["reason"] or p["summary"]} for p in peers])
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "_none_\n"
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
+    """``(title, text, table)`` sections shared by the Markdown and HTML documents."""
+    absent = meta.get("absent_peers", {})
+    absent_text = ("Peers requested by the suite but absent here: " + "; ".join(
+        f"**{name}** ({reason})" for name, reason in absent.items()) if absent
+        else "Every peer requested by the suite is installed.")
+    sections = [
+        ("Machine", "", pd.DataFrame(_machine_block(meta), columns=["", "value"])),
+        ("Peers", absent_text, _peer_rows(meta)),
+    ]
+    claims = meta["suite"].get("claims")
+    if claims:
+        sections.append(("Paper says / we measure", "Headline results of ALGORITHMS.md §6.",
+                         evaluate_claims(claims, rows[rows["status"] == "ok"])))
+    sections += [
+        ("Apply: fastfact time and time ratio to each peer",
+         "`÷ peer` = fastfact time / peer time, median [IQR] over paired repeats "
+         "(< 1: fastfact is faster).", apply_table(rows)),
+        ("Factorization accuracy", "Median [IQR] over seeds; `err / bound` = relative error "
+         "divided by the lower-bound certificate max_s E_s (≥ 1).", factorize_table(rows)),
+        ("Factorization time", "Median [IQR] over repeats, interleaved in one process.",
+         factorize_time_table(rows)),
+        ("Problems", "Rows that are not valid measurements (absent peers, errors, outputs "
+         "that differ from the exact result).", problems_table(rows)),
+        ("Warnings", "Warnings raised during tasks, recorded in the `warnings` column.",
+         warnings_table(rows)),
+    ]
+    if other is not None:
+        other_rows, other_meta = other
+        sections.append((f"Against {other_meta['suite']['name']} run of "
+                         f"{other_meta.get('run', {}).get('started')}",
+                         "Changes beyond the noise band are flagged.",
+                         compare_runs(rows, other_rows)))
+    return sections
+
+
+def _markdown(title, sections, figures, folder: Path) -> str:
+    parts = [f"# {title}\n"]
+    for heading, text, table in sections:
+        parts.append(f"## {heading}\n")
+        if text:
+            parts.append(text + "\n")
+        if table is not None:
+            parts.append(_markdown_table(table))
+    if figures:
+        parts.append("## Figures\n")
+        parts += [f"![{caption}]({path.relative_to(folder).as_posix()})\n"
+                  for caption, path in figures]
+    return "\n".join(parts)
+
+
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}
+table{border-collapse:collapse;font-size:13px;margin:0.5em 0}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#f0f0f0}
+img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}"""
+
+
+def _html(title, sections, figures) -> str:
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+             f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    for heading, text, table in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if text:
+            parts.append(f"<p>{html.escape(text).replace('**', '')}</p>")
+        if table is not None:
+            parts.append(table.to_html(index=False, border=0) if not table.empty
+                         else "<p><em>none</em></p>")
+    if figures:
+        parts.append("<h2>Figures</h2>")
+    for caption, path in figures:
+        data = base64.b64encode(path.read_bytes()).decode()
+        parts.append(f"<figure><img alt='{html.escape(caption)}' "
+                     f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}"
+                     f"</figcaption></figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(run, against=None) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` (and ``figures/*.png``) into ``run``.
+
+    Parameters
+    ----------
+    run : path-like
+        A folder written by ``fastfact bench``.
+    against : path-like, optional
+        Another run; adds a run-vs-run table flagging changes beyond the noise band.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The Markdown and HTML reports.
+
+    Raises
+    ------
+    ReportError
+        A folder with no rows (or no meta.json).
+    """
+    folder = Path(run)
+    rows, meta = load_run(folder)
+    other = load_run(against) if against is not None else None
+    title = f"fastfact benchmark — {meta['suite']['name']}"
+    sections = _sections(rows, meta, other)
+    figures = _figures(rows, folder / "figures")
+    markdown_path, html_path = folder / "report.md", folder / "report.html"
+    write_text_atomic(markdown_path, _markdown(title, sections, figures, folder))
+    write_text_atomic(html_path, _html(title, sections, figures))
+    return markdown_path, html_path

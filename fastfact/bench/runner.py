@@ -1,0 +1,192 @@
+"""``fastfact bench``: run a suite into ``<out>/rows.csv`` and ``<out>/meta.json``.
+
+Timing tasks (``[[apply]]``, ``[[factorize_time]]``) run first, serially, in this process,
+with nothing else of the run going on. Accuracy tasks (``[[factorize]]``) then run serially,
+on ``jobs`` joblib workers, or on a Dask cluster. Rows are appended as tasks finish;
+``resume=True`` finishes an interrupted run without redoing finished tasks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from pathlib import Path
+
+from fastfact.bench.machine import machine_info
+from fastfact.bench.results import RowsWriter, finished_tasks, read_json, write_json
+from fastfact.bench.suite import TIMING_KINDS, Suite
+from fastfact.bench.tasks import execute
+
+__all__ = ["BenchError", "default_output", "run_suite"]
+
+SCHEDULER_TIMEOUT = "5s"
+
+
+class BenchError(RuntimeError):
+    """A run that cannot start: the message says what to change."""
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_output(suite: Suite) -> Path:
+    """``results/<suite>-<UTC timestamp>`` under the current directory."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return Path("results") / f"{suite.name}-{stamp}"
+
+
+def _check_jobs(jobs) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not (jobs >= 1 or jobs == -1):
+        raise BenchError(f"--jobs must be a positive number of workers (or -1 for one per "
+                         f"core), got {jobs!r}")
+    return jobs
+
+
+def _prepare_output(out: Path, suite: Suite, resume: bool) -> dict | None:
+    """Create or check the output folder; the previous meta.json when resuming."""
+    meta_path, rows_path = out / "meta.json", out / "rows.csv"
+    previous = None
+    if meta_path.exists() or rows_path.exists():
+        try:
+            previous = read_json(meta_path)
+            held = previous["suite"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise BenchError(f"output folder {str(out)!r} holds rows without a readable "
+                             f"meta.json ({exc}); choose another --out") from None
+        same = held.get("digest") == suite.digest
+        if not same:
+            raise BenchError(
+                f"output folder {str(out)!r} already holds a run of a different suite "
+                f"({held.get('name')!r} from {held.get('source')}, digest "
+                f"{str(held.get('digest'))[:12]}); choose another --out"
+            )
+        if not resume:
+            raise BenchError(f"output folder {str(out)!r} already holds a run of suite "
+                             f"{suite.name!r}; pass --resume to finish it or choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise BenchError(f"cannot write to output folder {str(out)!r}: {exc}") from None
+    return previous
+
+
+def _connect(address: str):
+    """A Dask client for ``address``; fails fast, naming the address."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise BenchError("--scheduler needs dask.distributed: pip install "
+                         "'fastfact[cluster]'") from None
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BenchError(f"cannot reach the Dask scheduler at {address!r} within "
+                         f"{SCHEDULER_TIMEOUT}: {exc}") from None
+
+
+def _set_numba_threads(threads: int) -> None:
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+
+
+def _accuracy_results(tasks, jobs: int, client, threads: int):
+    """Rows of each accuracy task as it finishes (any order)."""
+    if client is not None:
+        from distributed import as_completed
+
+        client.run(_set_numba_threads, threads)
+        futures = client.map(execute, tasks, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    elif jobs == 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield execute(task)
+    else:
+        from joblib import Parallel, delayed
+
+        os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))  # inherited by the workers
+        yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
+            delayed(execute)(task) for task in tasks)
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="task", disable=quiet or not sys.stderr.isatty(),
+                file=sys.stderr)
+
+
+def run_suite(suite: Suite, out=None, *, resume: bool = False, jobs: int = 1,
+              scheduler: str | None = None, quiet: bool = False) -> Path:
+    """Run ``suite`` into the folder ``out``.
+
+    Parameters
+    ----------
+    suite : Suite
+        A loaded suite (:func:`fastfact.bench.suite.load_suite`).
+    out : path-like, optional
+        Output folder; defaults to :func:`default_output`.
+    resume : bool
+        Finish the run already in ``out`` (same suite), skipping its finished tasks.
+    jobs : int
+        joblib workers for accuracy tasks (``-1``: one per core).
+    scheduler : str, optional
+        Address of a Dask scheduler running the accuracy tasks instead of joblib.
+    quiet : bool
+        No progress bar (there is none either when stderr is not a terminal).
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder, holding ``rows.csv`` and ``meta.json``.
+
+    Raises
+    ------
+    BenchError
+        Invalid ``jobs``, an output folder holding another run or not writable, an
+        unreachable scheduler.
+    """
+    jobs = _check_jobs(jobs)
+    out = Path(out) if out is not None else default_output(suite)
+    previous = _prepare_output(out, suite, resume)
+    client = _connect(scheduler) if scheduler else None
+    try:
+        try:
+            done = finished_tasks(out / "rows.csv")
+        except ValueError as exc:
+            raise BenchError(f"cannot resume: {exc}") from None
+        pending = [task for task in suite.tasks if task["id"] not in done]
+        meta = previous or {
+            "suite": {"name": suite.name, "description": suite.description,
+                      "source": suite.source, "digest": suite.digest, "text": suite.text,
+                      "settings": suite.settings, "claims": suite.claims},
+            "run": {"started": _utc_now(), "finished": None, "resumed": []},
+        }
+        if previous:
+            meta["run"]["resumed"].append({"at": _utc_now(), "finished_tasks": len(done)})
+        meta["run"].update(tasks=len(suite.tasks), jobs=jobs, scheduler=scheduler,
+                           command=" ".join(sys.argv))
+        meta["machine"] = machine_info()
+        meta["absent_peers"] = {p["name"]: p["reason"] for p in meta["machine"]["peers"]
+                                if not p["available"] and p["name"] in suite.requested_peers()}
+        write_json(out / "meta.json", meta)
+        timing = [t for t in pending if t["kind"] in TIMING_KINDS]
+        accuracy = [t for t in pending if t["kind"] not in TIMING_KINDS]
+        threads = suite.settings["threads"]
+        with RowsWriter(out / "rows.csv", suite.name) as writer, \
+                _progress(len(pending), quiet) as bar:
+            results = (execute(task) for task in timing)
+            for source in (results, _accuracy_results(accuracy, jobs, client, threads)):
+                for rows in source:
+                    writer.append(rows)
+                    bar.update()
+        meta["run"]["finished"] = _utc_now()
+        write_json(out / "meta.json", meta)
+    finally:
+        if client is not None:
+            client.close()
+    return out

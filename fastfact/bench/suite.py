@@ -1,0 +1,366 @@
+"""Benchmark suites: TOML files naming sweeps, validated up front and expanded into tasks.
+
+A suite file has a ``[suite]`` table (name and timing settings), optional named method
+variants in ``[methods.<label>]``, and any number of sweeps:
+
+* ``[[apply]]`` — time fast transforms (``transforms × sizes × batches × dtypes``) against
+  ``peers``; timing tasks, run serially.
+* ``[[factorize]]`` — accuracy of ``methods`` on ``targets × sizes × noise × seeds × dtypes``
+  (relative error, lower-bound certificate, the method's own time); run in parallel with
+  ``--jobs``/``--scheduler``.
+* ``[[factorize_time]]`` — the same grid, but the methods are timed with the timing protocol,
+  interleaved in one process; timing tasks.
+* ``[[claims]]`` — rows of the "paper says / we measure" table of the report.
+
+See ``docs/benchmarking.md`` for the full key reference; the shipped suites
+(``fastfact/bench/suites/*.toml``) are examples of every key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from fastfact import peers
+from fastfact.bench import workloads
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["Solver", "Suite", "SuiteError", "load_suite", "shipped_suites"]
+
+TIMING_KINDS = ("apply", "factorize_time")
+DTYPES = ("float32", "float64", "complex64", "complex128")
+PERMS = ("none", "bitrev", "search")
+MIN_REPEATS = 5
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be run; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Solver:
+    """A factorization method as a suite names it.
+
+    Attributes
+    ----------
+    label : str
+        Name used in the suite and in result rows (``method`` column).
+    impl : str
+        ``"fastfact"`` or the name of a factorize peer.
+    name : str
+        Registry name: a fastfact method or a peer.
+    options : dict
+        Keyword options passed to the method or peer.
+    """
+
+    label: str
+    impl: str
+    name: str
+    options: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """The solver as a plain dict (tasks are JSON-able and picklable)."""
+        return {"label": self.label, "impl": self.impl, "name": self.name,
+                "options": dict(self.options)}
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite.
+
+    Attributes
+    ----------
+    name, description : str
+        From ``[suite]``.
+    source : str
+        Where the suite came from (a path or ``"shipped:<name>"``).
+    text : str
+        The TOML text (stored in ``meta.json``).
+    settings : dict
+        ``repeats``, ``min_seconds``, ``threads``, ``seed``.
+    tasks : list of dict
+        One JSON-able dict per task (``id``, ``kind`` and its parameters), in run order.
+    claims : list of dict
+        The ``[[claims]]`` tables.
+    solvers : dict of str to Solver
+        Every method the suite names.
+    """
+
+    name: str
+    description: str
+    source: str
+    text: str
+    settings: dict
+    tasks: list
+    claims: list
+    solvers: dict
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the suite text: two runs are of the same suite iff digests match."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def requested_peers(self) -> list[str]:
+        """Peers the suite asks for (apply peers and factorize peers), sorted."""
+        names = {name for task in self.tasks for name in task.get("peers", ())}
+        names |= {s.name for s in self.solvers.values() if s.impl != "fastfact"}
+        return sorted(names)
+
+
+def shipped_suites() -> list[str]:
+    """Names of the suites shipped with fastfact (``fastfact/bench/suites/*.toml``)."""
+    folder = resources.files("fastfact.bench") / "suites"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_suite(name_or_path) -> Suite:
+    """Load and validate a suite: a shipped name (``"quick"``) or a path to a TOML file.
+
+    Raises
+    ------
+    SuiteError
+        Unknown suite name, unreadable file, malformed TOML (the message has the line), unknown
+        keys, methods, targets, transforms, peers, dtypes, or values of the wrong type.
+    """
+    text, source = _read(str(name_or_path))
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SuiteError(f"{source}: malformed TOML: {exc}") from None
+    return _Validator(source).suite(document, text)
+
+
+def _read(name_or_path: str) -> tuple[str, str]:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists() or "/" in name_or_path:
+        try:
+            return path.read_text(), str(path)
+        except OSError as exc:
+            raise SuiteError(f"cannot read suite file {str(path)!r}: {exc}") from None
+    if name_or_path not in shipped_suites():
+        raise SuiteError(
+            f"unknown suite {name_or_path!r}; shipped suites: {', '.join(shipped_suites())} "
+            "(or pass the path of a .toml file)"
+        )
+    folder = resources.files("fastfact.bench") / "suites"
+    return (folder / f"{name_or_path}.toml").read_text(), f"shipped:{name_or_path}"
+
+
+_SWEEP_KEYS = {
+    "apply": {"transforms", "sizes", "batches", "dtypes", "peers"},
+    "factorize": {"targets", "methods", "sizes", "noise", "noise_model", "seeds", "dtypes",
+                  "chain", "perm"},
+}
+_SWEEP_KEYS["factorize_time"] = _SWEEP_KEYS["factorize"]
+_SETTINGS = {"repeats": 5, "min_seconds": 0.005, "threads": 1, "seed": 0}
+
+
+class _Validator:
+    """Checks a parsed suite document; every error names the file and the key."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, message: str):
+        raise SuiteError(f"{self.source}: {where}: {message}")
+
+    def check_keys(self, table: dict, where: str, accepted: set, required: set = frozenset()):
+        if not isinstance(table, dict):
+            self.fail(where, f"must be a table, got {type(table).__name__}")
+        unknown = sorted(set(table) - accepted)
+        if unknown:
+            self.fail(where, f"unknown key {unknown[0]!r}; accepted keys: "
+                             f"{', '.join(sorted(accepted))}")
+        missing = sorted(required - set(table))
+        if missing:
+            self.fail(where, f"missing required key {missing[0]!r}")
+
+    def names(self, table, key, where, registry, what, default=None) -> list[str]:
+        values = self.typed_list(table, key, where, str, default)
+        for value in values:
+            if value not in registry:
+                self.fail(f"{where}.{key}", f"unknown {what} {value!r}; known: "
+                                            f"{', '.join(sorted(registry))}")
+        return values
+
+    def name(self, table, key, where, registry, what, default) -> str:
+        value = table.get(key, default)
+        if value not in registry:
+            self.fail(f"{where}.{key}", f"unknown {what} {value!r}; known: "
+                                        f"{', '.join(sorted(registry))}")
+        return value
+
+    def typed_list(self, table, key, where, kind, default=None) -> list:
+        values = table.get(key, default)
+        if values is None:
+            self.fail(where, f"missing required key {key!r}")
+        if not isinstance(values, list) or not values:
+            self.fail(f"{where}.{key}", f"must be a non-empty list, got {values!r}")
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, kind):
+                self.fail(f"{where}.{key}", f"expected {self.kind_name(kind)} values, "
+                                            f"got {value!r}")
+        if len(set(values)) != len(values):
+            self.fail(f"{where}.{key}", f"values must be distinct, got {values}")
+        return values
+
+    @staticmethod
+    def kind_name(kind) -> str:
+        if isinstance(kind, tuple):
+            return " or ".join(k.__name__ for k in kind)
+        return kind.__name__
+
+    def positive_ints(self, table, key, where, default=None, minimum=1) -> list[int]:
+        values = self.typed_list(table, key, where, int, default)
+        for value in values:
+            if value < minimum:
+                self.fail(f"{where}.{key}", f"values must be >= {minimum}, got {value}")
+        return values
+
+    def settings(self, table: dict) -> tuple[str, str, dict]:
+        self.check_keys(table, "[suite]", {"name", "description", *_SETTINGS}, {"name"})
+        name = table["name"]
+        if not isinstance(name, str) or not name or "/" in name:
+            self.fail("[suite].name", f"must be a non-empty string without '/', got {name!r}")
+        settings = {}
+        for key, default in _SETTINGS.items():
+            value = table.get(key, default)
+            kind = float if isinstance(default, float) else int
+            if isinstance(value, bool) or not isinstance(value, (kind, int)):
+                self.fail(f"[suite].{key}", f"must be a {kind.__name__}, got {value!r}")
+            if value < 0 or (value == 0 and key != "seed"):
+                self.fail(f"[suite].{key}", f"must be positive, got {value!r}")
+            settings[key] = kind(value)
+        if settings["repeats"] < MIN_REPEATS:
+            self.fail("[suite].repeats", f"the timing protocol needs >= {MIN_REPEATS} repeats, "
+                                         f"got {settings['repeats']}")
+        return name, str(table.get("description", "")), settings
+
+    def solvers(self, table: dict) -> dict[str, Solver]:
+        from fastfact.factorize import available_methods
+
+        methods, factorize_peers = set(available_methods()), set(peers.peer_names("factorize"))
+        solvers = {name: Solver(name, "fastfact", name) for name in methods}
+        solvers |= {name: Solver(name, name, name) for name in factorize_peers}
+        if not isinstance(table, dict):
+            self.fail("[methods]", "must be a table of tables")
+        for label, spec in table.items():
+            where = f"[methods.{label}]"
+            if not isinstance(spec, dict):
+                self.fail(where, "must be a table with 'method' or 'peer' and options")
+            options = {k: v for k, v in spec.items() if k not in ("method", "peer")}
+            if ("method" in spec) == ("peer" in spec):
+                self.fail(where, "needs exactly one of the keys 'method' or 'peer'")
+            if "method" in spec:
+                if spec["method"] not in methods:
+                    self.fail(f"{where}.method", f"unknown method {spec['method']!r}; "
+                                                 f"available methods: {', '.join(sorted(methods))}")
+                solvers[label] = Solver(label, "fastfact", spec["method"], options)
+            else:
+                if spec["peer"] not in factorize_peers:
+                    self.fail(f"{where}.peer", f"unknown peer {spec['peer']!r}; factorize peers: "
+                                               f"{', '.join(sorted(factorize_peers))}")
+                solvers[label] = Solver(label, spec["peer"], spec["peer"], options)
+        return solvers
+
+    def apply_tasks(self, sweep: dict, where: str, prefix: str, settings: dict) -> list[dict]:
+        self.check_keys(sweep, where, _SWEEP_KEYS["apply"], {"transforms", "sizes"})
+        transforms = self.names(sweep, "transforms", where, workloads.TRANSFORMS, "transform")
+        sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
+        batches = self.positive_ints(sweep, "batches", where, [1])
+        dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
+        peer_list = sweep.get("peers", [])
+        if peer_list:
+            self.names(sweep, "peers", where, dict.fromkeys(peers.peer_names("apply")),
+                       "apply peer")
+        tasks = []
+        for transform, N, batch, dtype in itertools.product(transforms, sizes, batches, dtypes):
+            applicable = [p for p in peer_list if peers.get_peer(p).computes(transform)]
+            tasks.append({
+                "id": f"{prefix}/{transform}/N={N}/batch={batch}/{dtype}",
+                "kind": "apply", "transform": transform, "N": N, "batch": batch,
+                "dtype": dtype, "peers": applicable, **settings,
+            })
+        return tasks
+
+    def factorize_tasks(self, sweep, where, prefix, kind, settings, solvers) -> list[dict]:
+        self.check_keys(sweep, where, _SWEEP_KEYS[kind], {"targets", "methods", "sizes"})
+        targets = self.names(sweep, "targets", where, workloads.TARGETS, "target")
+        labels = self.names(sweep, "methods", where, solvers, "method")
+        sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
+        noise = self.typed_list(sweep, "noise", where, (int, float), [0.0])
+        if any(level < 0 for level in noise):
+            self.fail(f"{where}.noise", f"noise levels must be >= 0, got {noise}")
+        seeds = self.positive_ints(sweep, "seeds", where, [0], minimum=0)
+        dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
+        noise_model = self.name(sweep, "noise_model", where, workloads.NOISE_MODELS,
+                                "noise model", "relative")
+        chain = self.name(sweep, "chain", where, workloads.CHAINS, "chain", "butterfly")
+        perm = sweep.get("perm")
+        if perm is not None and perm not in PERMS:
+            self.fail(f"{where}.perm", f"must be one of {', '.join(PERMS)}, got {perm!r}")
+        base = {"kind": kind, "chain": chain, "noise_model": noise_model, "perm": perm,
+                **settings}
+        tasks = []
+        grid = itertools.product(targets, sizes, noise, seeds, dtypes)
+        for target, N, level, seed, dtype in grid:
+            key = f"{target}/{chain}/N={N}/noise={level:g}/seed={seed}/{dtype}"
+            params = {**base, "target": target, "N": N, "noise": float(level), "seed": seed,
+                      "dtype": dtype}
+            if kind == "factorize":  # one accuracy task per method: they run in parallel
+                tasks += [{**params, "id": f"{prefix}/{label}/{key}",
+                           "solvers": [solvers[label].as_dict()]} for label in labels]
+            else:  # all methods in one task: timed interleaved
+                tasks.append({**params, "id": f"{prefix}/{key}",
+                              "solvers": [solvers[label].as_dict() for label in labels]})
+        return tasks
+
+    def claims(self, claims) -> list[dict]:
+        from fastfact.bench.claims import MEASURES
+
+        if not isinstance(claims, list):
+            self.fail("[[claims]]", "must be an array of tables")
+        for number, claim in enumerate(claims, 1):
+            where = f"[[claims]] #{number}"
+            if not isinstance(claim, dict):
+                self.fail(where, "must be a table")
+            for key in ("id", "claim", "paper", "measure"):
+                if key not in claim:
+                    self.fail(where, f"missing required key {key!r}")
+            if claim["measure"] not in MEASURES:
+                self.fail(f"{where}.measure", f"unknown measure {claim['measure']!r}; known: "
+                                              f"{', '.join(sorted(MEASURES))}")
+        return claims
+
+    def suite(self, document: dict, text: str) -> Suite:
+        accepted = {"suite", "methods", "apply", "factorize", "factorize_time", "claims"}
+        self.check_keys(document, "top level", accepted, {"suite"})
+        name, description, settings = self.settings(document["suite"])
+        solvers = self.solvers(document.get("methods", {}))
+        tasks = []
+        for kind in ("apply", "factorize", "factorize_time"):
+            sweeps = document.get(kind, [])
+            if not isinstance(sweeps, list):
+                self.fail(kind, f"must be an array of tables ([[{kind}]]), got a single table")
+            for number, sweep in enumerate(sweeps, 1):
+                where, prefix = f"[[{kind}]] #{number}", f"{kind}#{number}"
+                if kind == "apply":
+                    new = self.apply_tasks(sweep, where, prefix, settings)
+                else:
+                    new = self.factorize_tasks(sweep, where, prefix, kind, settings, solvers)
+                tasks += new
+        if not tasks:
+            self.fail("top level", "the suite has no [[apply]], [[factorize]] or "
+                                   "[[factorize_time]] sweep")
+        named = {s["label"] for task in tasks for s in task.get("solvers", ())}
+        return Suite(name, description, self.source, text, settings, tasks,
+                     self.claims(document.get("claims", [])),
+                     {label: solvers[label] for label in sorted(named)})

@@ -1,0 +1,176 @@
+"""What a suite can name: transforms to apply, targets to factorize, chains and noise models.
+
+Each is a small registry (name → entry); suites are validated against them, so that adding a
+workload means adding one entry here, never an if-chain in the runner. Factorization methods
+come from :func:`fastfact.factorize.available_methods` and peers from :mod:`fastfact.peers`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import fastfact as ff
+from fastfact import targets
+from fastfact.peers import fwht
+
+__all__ = [
+    "CHAINS",
+    "NOISE_MODELS",
+    "TARGETS",
+    "TRANSFORMS",
+    "Target",
+    "Transform",
+    "build_target",
+    "lookup",
+    "working_dtype",
+]
+
+DENSE_REFERENCE_MAX_N = 4096
+
+
+def working_dtype(dtype, complex_values: bool) -> np.dtype:
+    """``dtype`` promoted to complex of the same precision when the values are complex."""
+    dtype = np.dtype(dtype)
+    return np.result_type(dtype, np.complex64) if complex_values else dtype
+
+
+@dataclass(frozen=True)
+class Transform:
+    """An exact fast transform timed by ``[[apply]]`` sweeps.
+
+    Attributes
+    ----------
+    name, summary : str
+        Registry name and one line for reports.
+    complex_values : bool
+        The operator is complex (a real ``dtype`` in a suite means its complex counterpart).
+    build : callable
+        ``build(N, dtype, seed) -> KSOperator``.
+    reference : callable
+        ``reference(op, X) -> Y``: the exact output computed independently in double
+        precision, or None when it would cost more than a dense product at this size.
+    """
+
+    name: str
+    summary: str
+    complex_values: bool
+    build: Callable
+    reference: Callable
+
+
+def _dense_reference(op, X):
+    if op.shape[0] > DENSE_REFERENCE_MAX_N:
+        return None
+    return op.astype(working_dtype(np.float64, op.dtype.kind == "c")).to_dense() @ X
+
+
+TRANSFORMS: dict[str, Transform] = {
+    transform.name: transform
+    for transform in (
+        Transform("hadamard", "Sylvester Hadamard matrix (scipy.linalg.hadamard)", False,
+                  lambda N, dtype, seed: ff.hadamard(N, dtype=dtype),
+                  lambda op, X: fwht(X)),
+        Transform("dft", "DFT, natural order (numpy.fft.fft)", True,
+                  lambda N, dtype, seed: ff.dft(N, dtype=dtype),
+                  lambda op, X: np.fft.fft(X, axis=0)),
+        Transform("random-butterfly", "butterfly with i.i.d. Gaussian twiddles", False,
+                  lambda N, dtype, seed: ff.random_butterfly(N, dtype=dtype, seed=seed),
+                  _dense_reference),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A matrix to factorize in ``[[factorize]]`` sweeps.
+
+    Attributes
+    ----------
+    name, summary : str
+        Registry name and one line for reports.
+    complex_values : bool
+        The matrix is complex.
+    perm : str or None
+        Column permutation passed to ``factorize`` unless the sweep sets one
+        (``"bitrev"`` for the natural-order DFT).
+    build : callable
+        ``build(N, seed) -> numpy.ndarray`` in double precision.
+    """
+
+    name: str
+    summary: str
+    complex_values: bool
+    perm: str | None
+    build: Callable
+
+
+TARGETS: dict[str, Target] = {
+    target.name: target
+    for target in (
+        Target("hadamard", "Sylvester Hadamard matrix", False, None,
+               lambda N, seed: ff.hadamard_matrix(N)),
+        Target("dft", "DFT F_N (natural order; bit reversal as known permutation)", True,
+               "bitrev", lambda N, seed: ff.dft_matrix(N)),
+        Target("dft-bitrev", "F_N[:, rev] (an exact butterfly)", True, None,
+               lambda N, seed: ff.dft_matrix(N)[:, ff.bit_reversal(N)]),
+        Target("random-butterfly", "product of a random Gaussian butterfly", False, None,
+               lambda N, seed: targets.butterfly_product(N, seed=seed)),
+        Target("gaussian", "i.i.d. Gaussian matrix (hard: E* is large)", False, None,
+               lambda N, seed: targets.hard(N, seed=seed)),
+    )
+}
+
+
+NOISE_MODELS: dict[str, Callable] = {
+    # A + ε‖A‖ E/‖E‖ with ε = level
+    "relative": lambda A, level, seed: targets.noisy(A, rel_noise=level, seed=seed),
+    # [LZRG22]: complex Gaussian noise of variance ``level`` per real and imaginary part
+    "icassp": lambda A, level, seed: targets.icassp_noisy(A, variance=level, seed=seed),
+}
+
+
+def _monarch(N: int):
+    m = math.isqrt(N)
+    if m * m != N:
+        raise ValueError(f"the monarch chain needs N = m², got N = {N}")
+    return ff.monarch_chain(m)
+
+
+CHAINS: dict[str, Callable] = {
+    "butterfly": ff.butterfly_chain,
+    "monarch": _monarch,
+}
+
+
+def lookup(registry: dict, what: str, name: str):
+    """``registry[name]``; a ValueError naming ``what`` and the valid names otherwise."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown {what} {name!r}; known: {', '.join(sorted(registry))}") from None
+
+
+def build_target(target: Target, N: int, seed: int, noise: float, noise_model: str, dtype):
+    """The (noisy) target matrix of one factorization task, cast to ``dtype``.
+
+    Parameters
+    ----------
+    target : Target
+        Registry entry.
+    N, seed : int
+        Size and seed (random targets and noise).
+    noise : float
+        Noise level of ``noise_model``; 0 means the exact target.
+    noise_model : str
+        Key of :data:`NOISE_MODELS`.
+    dtype : dtype
+        Precision; complex targets use its complex counterpart.
+    """
+    A = target.build(N, seed)
+    if noise:
+        A = lookup(NOISE_MODELS, "noise model", noise_model)(A, noise, seed)
+    return np.asarray(A).astype(working_dtype(dtype, target.complex_values or A.dtype.kind == "c"))

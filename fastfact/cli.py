@@ -1,0 +1,104 @@
+"""Command line: ``fastfact info | bench | report`` (also ``python -m fastfact``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["main"]
+
+
+def _info(args) -> int:
+    from fastfact.bench.machine import format_info, machine_info
+
+    info = machine_info()
+    print(json.dumps(info, indent=2, default=str) if args.json else format_info(info))
+    return 0
+
+
+def _bench(args) -> int:
+    from fastfact.bench.runner import run_suite
+    from fastfact.bench.suite import load_suite
+
+    suite = load_suite(args.suite)
+    out = run_suite(suite, args.out, resume=args.resume, jobs=args.jobs,
+                    scheduler=args.scheduler, quiet=args.quiet)
+    print(f"wrote {out / 'rows.csv'} and {out / 'meta.json'}")
+    if args.report:
+        from fastfact.bench.report import write_report
+
+        print("wrote " + " and ".join(str(p) for p in write_report(out)))
+    else:
+        print(f"next: fastfact report {out}")
+    return 0
+
+
+def _report(args) -> int:
+    from fastfact.bench.report import write_report
+
+    paths = write_report(args.run, against=args.against)
+    print("wrote " + " and ".join(str(p) for p in paths))
+    return 0
+
+
+def _jobs(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs takes an integer, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fastfact`` command."""
+    parser = argparse.ArgumentParser(
+        prog="fastfact",
+        description="Fast transforms as products of Kronecker-sparse factors: machine info, "
+                    "benchmark suites and reports.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = commands.add_parser("info", help="versions, CPU, threads, BLAS and peers found")
+    info.add_argument("--json", action="store_true", help="print the information as JSON")
+    info.set_defaults(handler=_info)
+
+    bench = commands.add_parser("bench", help="run a benchmark suite into a results folder")
+    bench.add_argument("--suite", required=True, metavar="NAME|PATH",
+                       help="a shipped suite (quick, default, paper) or a TOML file")
+    bench.add_argument("--out", metavar="DIR",
+                       help="output folder (default: results/<suite>-<UTC timestamp>)")
+    bench.add_argument("--resume", action="store_true",
+                       help="finish the run in --out, skipping its finished tasks")
+    bench.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                       help="joblib workers for accuracy tasks (-1: one per core; default 1)")
+    bench.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run accuracy tasks on this Dask scheduler (tcp://host:port)")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.add_argument("--report", action="store_true",
+                       help="write report.md and report.html into the run folder at the end")
+    bench.set_defaults(handler=_bench)
+
+    report = commands.add_parser("report", help="write report.md and report.html of a run")
+    report.add_argument("run", metavar="RUN", help="a results folder written by fastfact bench")
+    report.add_argument("--against", metavar="OTHER",
+                        help="another run to compare with (flags changes beyond the noise)")
+    report.set_defaults(handler=_report)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``fastfact`` console script; returns the exit status.
+
+    Errors a user can fix (bad suite, output folder, scheduler, empty run) print one line
+    ``fastfact: error: …`` on stderr and return 2.
+    """
+    from fastfact.bench.report import ReportError
+    from fastfact.bench.runner import BenchError
+    from fastfact.bench.suite import SuiteError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (SuiteError, BenchError, ReportError) as exc:
+        print(f"fastfact: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,237 @@
+"""The runner: rows and meta it writes, error capture, resume after a kill, parallel back ends."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fastfact import peers
+from fastfact.bench.results import COLUMNS, RowsWriter, finished_tasks
+from fastfact.bench.runner import BenchError, run_suite
+from fastfact.bench.suite import load_suite
+
+APPLY = """
+[suite]
+name = "tiny-apply"
+repeats = 5
+min_seconds = {min_seconds}
+
+[[apply]]
+transforms = ["hadamard", "dft"]
+sizes = [16, 32]
+batches = [1, 4]
+peers = ["dense", "numpy-fwht", "numpy-fft"]
+"""
+
+FACTORIZE = """
+[suite]
+name = "tiny-factorize"
+
+[[factorize]]
+targets = ["hadamard", "random-butterfly", "dft"]
+methods = ["hierarchical"]
+sizes = [16, 32]
+seeds = [0, 1]
+"""
+
+
+def _write(tmp_path, text, name="suite.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _rows(out) -> pd.DataFrame:
+    return pd.read_csv(Path(out) / "rows.csv", keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def apply_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("apply")
+    suite = load_suite(_write(folder, APPLY.format(min_seconds=0.0005)))
+    return run_suite(suite, folder / "run", quiet=True)
+
+
+def test_apply_rows_are_tidy_with_paired_ratios(apply_run):
+    rows = _rows(apply_run)
+    assert list(rows.columns) == COLUMNS
+    assert (rows["status"] == "ok").all()
+    assert rows["task"].nunique() == 8
+    fastfact = rows[rows["impl"] == "fastfact"]
+    assert (fastfact["time_ratio"] == 1.0).all()
+    assert len(fastfact) == 8 * 5  # one row per task and repeat
+    peer_rows = rows[rows["impl"] != "fastfact"]
+    assert set(peer_rows[peer_rows["target"] == "dft"]["impl"]) == {"dense", "numpy-fft"}
+    assert set(peer_rows[peer_rows["target"] == "hadamard"]["impl"]) == {"dense", "numpy-fwht"}
+    # the ratio is fastfact time / peer time of the same repeat
+    merged = peer_rows.merge(fastfact, on=["task", "repeat"], suffixes=("", "_ff"))
+    pd.testing.assert_series_equal(merged["time_ratio"], merged["seconds_ff"] / merged["seconds"],
+                                   check_names=False, rtol=1e-12)
+    assert (rows["rel_error"] < 1e-12).all()  # every output checked against the exact transform
+
+
+def test_meta_records_machine_versions_and_suite(apply_run):
+    meta = json.loads((apply_run / "meta.json").read_text())
+    assert meta["suite"]["name"] == "tiny-apply" and len(meta["suite"]["digest"]) == 64
+    machine = meta["machine"]
+    assert {"cpu", "versions", "numba", "blas", "peers", "git", "python"} <= set(machine)
+    assert machine["versions"]["numpy"]
+    assert meta["run"]["finished"] is not None
+    assert meta["absent_peers"] == {}
+
+
+def test_failing_task_is_recorded_and_the_sweep_goes_on(tmp_path):
+    suite = load_suite(_write(tmp_path, """
+        [suite]
+        name = "bad-size"
+        [[apply]]
+        transforms = ["hadamard"]
+        sizes = [12, 16]
+        """.replace("        ", "")))
+    rows = _rows(run_suite(suite, tmp_path / "run", quiet=True))
+    failed = rows[rows["N"] == 12]
+    assert len(failed) == 1 and failed["status"].item() == "error"
+    assert "ValueError" in failed["error"].item() and "12" in failed["error"].item()
+    assert (rows[rows["N"] == 16]["status"] == "ok").all()
+
+
+def test_absent_peer_is_reported_in_rows_and_meta(tmp_path, monkeypatch):
+    ghost = peers.Peer("ghost-fwht", "apply", "not installed here",
+                       distribution="fastfact-no-such-package", optional=True,
+                       transforms=("hadamard",))
+    monkeypatch.setitem(peers._PEERS, ghost.name, ghost)
+    suite = load_suite(_write(tmp_path, """
+        [suite]
+        name = "ghost"
+        min_seconds = 0.0005
+        [[apply]]
+        transforms = ["hadamard"]
+        sizes = [16]
+        peers = ["ghost-fwht"]
+        """.replace("        ", "")))
+    out = run_suite(suite, tmp_path / "run", quiet=True)
+    rows = _rows(out)
+    absent = rows[rows["impl"] == "ghost-fwht"]
+    assert absent["status"].tolist() == ["absent"]
+    assert "not installed" in absent["error"].item()
+    meta = json.loads((out / "meta.json").read_text())
+    assert "ghost-fwht" in meta["absent_peers"]
+
+
+def test_output_folder_holding_a_run_is_refused(apply_run, tmp_path):
+    same = load_suite(_write(tmp_path, APPLY.format(min_seconds=0.0005)))
+    with pytest.raises(BenchError, match=r"already holds a run of suite 'tiny-apply'.*--resume"):
+        run_suite(same, apply_run, quiet=True)
+    other = load_suite(_write(tmp_path, APPLY.format(min_seconds=0.001), "other.toml"))
+    for resume in (False, True):
+        with pytest.raises(BenchError, match="already holds a run of a different suite"):
+            run_suite(other, apply_run, resume=resume, quiet=True)
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("")
+    suite = load_suite(_write(tmp_path, APPLY.format(min_seconds=0.0005)))
+    with pytest.raises(BenchError, match=r"cannot write to output folder .*file\.txt/run"):
+        run_suite(suite, blocker / "run", quiet=True)
+
+
+@pytest.mark.parametrize("jobs", [0, -2, 1.5, True])
+def test_invalid_jobs(tmp_path, jobs):
+    suite = load_suite(_write(tmp_path, APPLY.format(min_seconds=0.0005)))
+    with pytest.raises(BenchError, match="--jobs must be a positive number"):
+        run_suite(suite, tmp_path / "run", jobs=jobs, quiet=True)
+    assert not (tmp_path / "run").exists()
+
+
+def test_unreachable_scheduler_fails_fast_naming_the_address(tmp_path):
+    pytest.importorskip("distributed")
+    suite = load_suite(_write(tmp_path, FACTORIZE))
+    start = time.perf_counter()
+    with pytest.raises(BenchError, match=r"Dask scheduler at 'tcp://127.0.0.1:9'"):
+        run_suite(suite, tmp_path / "run", scheduler="tcp://127.0.0.1:9", quiet=True)
+    assert time.perf_counter() - start < 30
+
+
+def test_finished_tasks_drops_unfinished_tasks_and_torn_lines(tmp_path):
+    path = tmp_path / "rows.csv"
+    with RowsWriter(path, "s") as writer:
+        writer.append([{"task": "a", "task_rows": 2, "repeat": r, "status": "ok"}
+                       for r in range(2)])
+        writer.append([{"task": "b", "task_rows": 2, "repeat": 0, "status": "ok"}])
+    with open(path, "a") as file:
+        file.write("s,c,1,apply,fast")  # a write cut by a kill
+    assert finished_tasks(path) == {"a"}
+    records = list(csv.DictReader(path.open()))
+    assert [(r["task"], r["repeat"]) for r in records] == [("a", "0"), ("a", "1")]
+    assert finished_tasks(path) == {"a"}  # idempotent
+
+
+def test_killed_run_resumes_without_redoing_finished_tasks(tmp_path):
+    """SIGKILL a real ``fastfact bench`` mid-sweep, then ``--resume`` it."""
+    suite_path = _write(tmp_path, APPLY.format(min_seconds=0.02))
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "fastfact", "bench", "--suite", str(suite_path),
+               "--out", str(out), "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if (out / "rows.csv").exists():
+                finished = _rows(out)["task"].nunique() if (out / "rows.csv").stat().st_size \
+                    else 0
+                if finished >= 2:
+                    break
+            assert process.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    before = _rows(out)
+    done_before = set(before["task"])
+    assert 2 <= len(done_before) < 8
+    subprocess.run([*command, "--resume"], check=True, capture_output=True, timeout=300)
+    after = _rows(out)
+    assert after["task"].nunique() == 8
+    for task, group in after.groupby("task"):
+        assert len(group) == group["task_rows"].iloc[0], f"{task} has missing or duplicate rows"
+    kept = after[after["task"].isin(done_before)].reset_index(drop=True)
+    previous = before[before["task"].isin(done_before)]
+    previous = previous[previous.groupby("task")["task"].transform("size")
+                        == previous["task_rows"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, previous)  # finished rows untouched, not redone
+    meta = json.loads((out / "meta.json").read_text())
+    assert len(meta["run"]["resumed"]) == 1
+
+
+def test_accuracy_tasks_in_parallel_match_serial(tmp_path):
+    suite = load_suite(_write(tmp_path, FACTORIZE))
+    serial = _rows(run_suite(suite, tmp_path / "serial", quiet=True))
+    parallel = _rows(run_suite(suite, tmp_path / "parallel", jobs=2, quiet=True))
+    assert (serial["status"] == "ok").all(), serial["error"].dropna().tolist()
+    assert (serial["rel_error"] < 1e-12).all()  # exact targets are recovered
+    assert (serial["lower_bound"] < 1e-12).all()  # the certificate of an exact butterfly
+    key = ["task", "rel_error", "lower_bound"]
+    pd.testing.assert_frame_equal(serial[key].sort_values("task").reset_index(drop=True),
+                                  parallel[key].sort_values("task").reset_index(drop=True))
+
+
+def test_dask_scheduler_runs_accuracy_tasks(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    suite = load_suite(_write(tmp_path, FACTORIZE))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        out = run_suite(suite, tmp_path / "run", scheduler=cluster.scheduler_address,
+                        quiet=True)
+    rows = _rows(out)
+    assert rows["task"].nunique() == len(suite.tasks)
+    assert (rows["status"] == "ok").all()
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["run"]["scheduler"] == cluster.scheduler_address

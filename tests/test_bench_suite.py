@@ -1,0 +1,136 @@
+"""Suite files: the shipped ones load, bad ones fail with a message naming the key or line."""
+
+import textwrap
+
+import pytest
+
+from fastfact.bench.suite import SuiteError, load_suite, shipped_suites
+
+HEADER = '[suite]\nname = "t"\n'
+
+
+def _suite(tmp_path, body: str, header: str = HEADER):
+    path = tmp_path / "suite.toml"
+    path.write_text(header + textwrap.dedent(body))
+    return load_suite(path)
+
+
+@pytest.mark.parametrize("name", ["quick", "default", "paper"])
+def test_shipped_suites_load(name):
+    assert name in shipped_suites()
+    suite = load_suite(name)
+    assert suite.name == name
+    assert suite.tasks and suite.settings["repeats"] >= 5
+    assert len({task["id"] for task in suite.tasks}) == len(suite.tasks)
+
+
+def test_paper_suite_has_a_claim_per_headline_result():
+    ids = [claim["id"] for claim in load_suite("paper").claims]
+    assert {f"H{k}" for k in range(1, 9)} <= set(ids)
+
+
+def test_grid_expands_and_peers_are_matched_to_transforms(tmp_path):
+    suite = _suite(tmp_path, """
+        [[apply]]
+        transforms = ["hadamard", "dft"]
+        sizes = [16, 32]
+        batches = [1, 4]
+        peers = ["numpy-fft", "numpy-fwht", "dense"]
+        """)
+    assert len(suite.tasks) == 2 * 2 * 2
+    by_transform = {t["transform"]: t["peers"] for t in suite.tasks}
+    assert by_transform == {"hadamard": ["numpy-fwht", "dense"], "dft": ["numpy-fft", "dense"]}
+
+
+def test_factorize_sweeps_split_accuracy_and_timing_tasks(tmp_path):
+    suite = _suite(tmp_path, """
+        [methods]
+        hier-bal = { method = "hierarchical", order = "balanced" }
+
+        [[factorize]]
+        targets = ["hadamard"]
+        methods = ["hierarchical", "hier-bal"]
+        sizes = [16]
+        noise = [0.0, 0.1]
+        seeds = [0, 1, 2]
+
+        [[factorize_time]]
+        targets = ["hadamard"]
+        methods = ["hierarchical", "hier-bal"]
+        sizes = [16, 32]
+        """)
+    accuracy = [t for t in suite.tasks if t["kind"] == "factorize"]
+    timing = [t for t in suite.tasks if t["kind"] == "factorize_time"]
+    assert len(accuracy) == 2 * 2 * 3  # one task per method: they run in parallel
+    assert len(timing) == 2 and all(len(t["solvers"]) == 2 for t in timing)
+    assert suite.solvers["hier-bal"].options == {"order": "balanced"}
+
+
+def test_unknown_suite_name_lists_shipped_suites():
+    with pytest.raises(SuiteError, match=r"unknown suite 'quik'.*quick"):
+        load_suite("quik")
+
+
+def test_missing_suite_file():
+    with pytest.raises(SuiteError, match="cannot read suite file"):
+        load_suite("/nonexistent/suite.toml")
+
+
+def test_malformed_toml_names_the_line(tmp_path):
+    with pytest.raises(SuiteError, match=r"malformed TOML: Unclosed array \(at line 6"):
+        _suite(tmp_path, """
+            [[apply]]
+            transforms = ["hadamard"
+            sizes = [16]
+            """)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('[[apply]]\ntransforms = ["hadamard"]\nsizes = [16]\nsizez = [1]\n',
+     r"\[\[apply\]\] #1: unknown key 'sizez'"),
+    ('[[apply]]\ntransforms = ["walsh"]\nsizes = [16]\n',
+     r"\[\[apply\]\] #1.transforms: unknown transform 'walsh'; known: dft, hadamard"),
+    ('[[apply]]\ntransforms = ["dft"]\nsizes = [16]\npeers = ["fftw3"]\n',
+     r"peers: unknown apply peer 'fftw3'"),
+    ('[[factorize]]\ntargets = ["hadamard"]\nmethods = ["newton"]\nsizes = [16]\n',
+     r"methods: unknown method 'newton'"),
+    ('[[factorize]]\ntargets = ["identity"]\nmethods = ["hierarchical"]\nsizes = [16]\n',
+     r"targets: unknown target 'identity'"),
+    ('[methods]\nx = { method = "newton" }\n[[factorize]]\ntargets = ["hadamard"]\n'
+     'methods = ["x"]\nsizes = [16]\n', r"\[methods.x\].method: unknown method 'newton'"),
+    ('[methods]\nx = { peer = "pyfaust" }\n[[factorize]]\ntargets = ["hadamard"]\n'
+     'methods = ["x"]\nsizes = [16]\n', r"\[methods.x\].peer: unknown peer 'pyfaust'"),
+    ('[[apply]]\ntransforms = ["dft"]\nsizes = [16]\ndtypes = ["float16"]\n',
+     r"dtypes: unknown dtype 'float16'"),
+    ('[[apply]]\ntransforms = ["dft"]\nsizes = 16\n', r"sizes: must be a non-empty list"),
+    ('[[apply]]\ntransforms = ["dft"]\nsizes = ["big"]\n', r"sizes: expected int values"),
+    ('[[factorize]]\ntargets = ["dft"]\nmethods = ["hierarchical"]\nsizes = [16]\n'
+     'noise_model = "pink"\n', r"noise_model: unknown noise model 'pink'"),
+    ('[[apply]]\ntransforms = ["dft"]\n', r"missing required key 'sizes'"),
+    ('[apply]\ntransforms = ["dft"]\nsizes = [16]\n', r"must be an array of tables"),
+    ('', r"no \[\[apply\]\], \[\[factorize\]\] or \[\[factorize_time\]\] sweep"),
+    ('[[claims]]\nid = "H1"\nclaim = "c"\npaper = "p"\nmeasure = "vibes"\n'
+     '[[apply]]\ntransforms = ["dft"]\nsizes = [16]\n', r"unknown measure 'vibes'"),
+])
+def test_invalid_suites_name_the_key(tmp_path, body, message):
+    with pytest.raises(SuiteError, match=message):
+        _suite(tmp_path, body)
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    ('[suite]\nrepeats = 5\n', r"\[suite\]: missing required key 'name'"),
+    ('[suite]\nname = "t"\nrepeats = 3\n', r"\[suite\].repeats: the timing protocol needs >= 5"),
+    ('[suite]\nname = "t"\nthreads = 0\n', r"\[suite\].threads: must be positive"),
+    ('[suite]\nname = "t"\nmin_seconds = "fast"\n', r"\[suite\].min_seconds: must be a float"),
+    ('[suite]\nname = "a/b"\n', r"\[suite\].name: must be a non-empty string without '/'"),
+])
+def test_invalid_settings(tmp_path, header, message):
+    with pytest.raises(SuiteError, match=message):
+        _suite(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [16]\n', header=header)
+
+
+def test_digest_tracks_the_text(tmp_path):
+    one = _suite(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [16]\n')
+    two = _suite(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [32]\n')
+    assert one.digest != two.digest
+    assert one.requested_peers() == []
