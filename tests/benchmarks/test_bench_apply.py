@@ -17,7 +17,7 @@ import pytest
 from fastfact import dft, hadamard
 from fastfact.peers import get_peer
 
-SIZES = [2**L for L in range(8, 17, 2)]
+SIZES = [2**L for L in range(8, 17)]
 BATCHES = [1, 64, 512]
 PEERS = ["dense", "scipy-fft", "numpy-fwht", "pyfftw", "pyfwht", "pyfaust"]
 DENSE_MAX_BYTES = 2**31  # the dense baseline needs N² entries
