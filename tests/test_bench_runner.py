@@ -213,8 +213,11 @@ def test_killed_run_resumes_without_redoing_finished_tasks(tmp_path):
 
 def test_accuracy_tasks_in_parallel_match_serial(tmp_path):
     suite = load_suite(_write(tmp_path, FACTORIZE))
+    environment = os.environ.get("NUMBA_NUM_THREADS")
     serial = _rows(run_suite(suite, tmp_path / "serial", quiet=True))
     parallel = _rows(run_suite(suite, tmp_path / "parallel", jobs=2, quiet=True))
+    # Changing it in this process would make Numba raise at its next compilation.
+    assert os.environ.get("NUMBA_NUM_THREADS") == environment
     assert (serial["status"] == "ok").all(), serial["error"].dropna().tolist()
     assert (serial["rel_error"] < 1e-12).all()  # exact targets are recovered
     assert (serial["lower_bound"] < 1e-12).all()  # the certificate of an exact butterfly
