@@ -108,7 +108,9 @@ def _accuracy_results(tasks, jobs: int, client, threads: int):
     else:
         from joblib import Parallel, delayed
 
-        os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))  # inherited by the workers
+        # Each task pins its own Numba/BLAS threads (tasks._pinned_threads); the parent's
+        # environment is left alone: changing NUMBA_NUM_THREADS after Numba's pool started
+        # makes Numba raise at its next compilation.
         yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
             delayed(execute)(task) for task in tasks)
 
