@@ -36,7 +36,7 @@ _COLUMNS_MIN_BATCH = 16
 _PARALLEL_MIN_MACS = 1 << 18
 
 
-def _compute_dtype(dtype: np.dtype, what: str) -> np.dtype:
+def compute_dtype(dtype: np.dtype, what: str) -> np.dtype:
     """The supported floating dtype that ``dtype`` is computed in (integers -> float64)."""
     dtype = np.dtype(dtype)
     if dtype.kind in "biu":
@@ -208,7 +208,7 @@ class KSOperator:
                 f"got {len(twiddles)} twiddles for {len(self._patterns)} patterns; need one per pattern"
             )
         arrays = [np.asarray(t) for t in twiddles]
-        dtype = np.result_type(*[_compute_dtype(t.dtype, f"twiddles[{ell}]")
+        dtype = np.result_type(*[compute_dtype(t.dtype, f"twiddles[{ell}]")
                                  for ell, t in enumerate(arrays)])
         checked = []
         for ell, (tw, pattern) in enumerate(zip(arrays, self._patterns)):
@@ -351,7 +351,7 @@ class KSOperator:
             raise TypeError(
                 f"input has dtype {x.dtype}; accepted: {_SUPPORTED_NAMES} (integers are cast to float64)"
             )
-        dtype = np.result_type(self._dtype, _compute_dtype(x.dtype, "input"))
+        dtype = np.result_type(self._dtype, compute_dtype(x.dtype, "input"))
         if x.ndim not in (1, 2):
             raise ValueError(
                 f"input must be 1-D (n,) or 2-D {'(n, batch)' if axis == 0 else '(batch, n)'}, "

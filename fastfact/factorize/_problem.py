@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastfact.operator import compute_dtype
 from fastfact.patterns import Pattern, butterfly_chain, check_chain, monarch_chain, ranked_pattern
 
 from . import _ks
@@ -53,20 +54,6 @@ class MethodOutput:
     twiddles: list[np.ndarray]
     history: list[float]
     params: dict
-
-
-def compute_dtype(dtype: np.dtype, name: str) -> np.dtype:
-    """The floating dtype a matrix of ``dtype`` is factorized in (integers and bool -> float64)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "biu":
-        return np.dtype(np.float64)
-    if dtype.kind == "f" and dtype.itemsize <= 8:
-        return np.dtype(np.float32 if dtype.itemsize <= 4 else np.float64)
-    if dtype.kind == "c" and dtype.itemsize <= 16:
-        return dtype
-    raise TypeError(
-        f"{name} has dtype {dtype}; accepted: bool, integer, float32, float64, complex64, complex128"
-    )
 
 
 def check_matrix(A, name: str = "A") -> np.ndarray:
