@@ -51,7 +51,8 @@ def compute_dtype(dtype: np.dtype, what: str) -> np.dtype:
     )
 
 
-def _check_permutation(name: str, perm, size: int) -> np.ndarray | None:
+def check_permutation(name: str, perm, size: int) -> np.ndarray | None:
+    """None, or ``perm`` as an int64 permutation of ``range(size)`` (ValueError/TypeError otherwise)."""
     if perm is None:
         return None
     perm = np.asarray(perm)
@@ -61,7 +62,8 @@ def _check_permutation(name: str, perm, size: int) -> np.ndarray | None:
         raise ValueError(f"{name} must have shape ({size},) to match the operator, got {perm.shape}")
     perm = perm.astype(np.int64)
     if not np.array_equal(np.sort(perm), np.arange(size)):
-        raise ValueError(f"{name} must be a permutation of range({size}); it repeats or skips indices")
+        raise ValueError(f"{name} must be a permutation of range({size}), but it is not a permutation: "
+                         "it repeats or skips indices")
     return perm
 
 
@@ -228,8 +230,8 @@ class KSOperator:
         self._twiddles = tuple(checked)
         self._dtype = np.dtype(dtype)
         n_out, n_in = self.shape
-        self._perm = _check_permutation("perm", perm, n_in)
-        self._out_perm = _check_permutation("out_perm", out_perm, n_out)
+        self._perm = check_permutation("perm", perm, n_in)
+        self._out_perm = check_permutation("out_perm", out_perm, n_out)
         self._plans: dict[np.dtype, _Plan] = {}
 
     # ------------------------------------------------------------------ properties

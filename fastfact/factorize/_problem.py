@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastfact.operator import check_permutation as operator_check_permutation
 from fastfact.operator import compute_dtype
 from fastfact.patterns import Pattern, butterfly_chain, check_chain, monarch_chain, ranked_pattern
 
@@ -126,16 +127,10 @@ def check_chain_for(chain, shape: tuple[int, int]) -> tuple[Pattern, ...]:
 
 def check_permutation(perm, n: int, name: str = "perm") -> np.ndarray:
     """An index array that is a permutation of ``range(n)``, as int64."""
-    arr = np.asarray(perm)
-    if arr.dtype.kind not in "iu":
+    if np.asarray(perm).dtype.kind not in "iu":
         raise TypeError(f"{name} must be None, {' or '.join(map(repr, PERM_NAMES))} or an integer "
                         f"array, got {perm!r}")
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) (one index per column of A), got {arr.shape}")
-    arr = arr.astype(np.int64)
-    if not np.array_equal(np.sort(arr), np.arange(n)):
-        raise ValueError(f"{name} is not a permutation of range({n}): it repeats or skips indices")
-    return arr
+    return operator_check_permutation(name, perm, n)
 
 
 def check_random_state(random_state) -> np.random.Generator:
