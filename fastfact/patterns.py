@@ -175,6 +175,15 @@ def junction_rank(left, right) -> int | None:
     ``left = (a1, b1, c1, d1)`` and ``right = (a2, b2, c2, d2)`` are chainable when
     ``a1·c1·d1 = a2·b2·d2``, ``a1 | a2``, ``d2 | d1`` and
     ``r = a1·c1/a2 = b2·d2/d1`` is a positive integer (ALGORITHMS.md §1.3).
+
+    Examples
+    --------
+    >>> junction_rank((1, 2, 2, 2), (2, 2, 2, 1))
+    1
+    >>> junction_rank((1, 2, 4, 2), (2, 4, 2, 1))
+    2
+    >>> junction_rank((2, 2, 2, 1), (1, 2, 2, 2)) is None
+    True
     """
     a1, _, c1, d1 = Pattern.coerce(left)
     a2, b2, _, d2 = Pattern.coerce(right)
@@ -187,7 +196,15 @@ def junction_rank(left, right) -> int | None:
 
 
 def is_chainable(left, right) -> bool:
-    """True when ``left`` can be multiplied by ``right`` and the product is KS."""
+    """True when ``left`` can be multiplied by ``right`` and the product is KS.
+
+    Examples
+    --------
+    >>> is_chainable((1, 2, 2, 2), (2, 2, 2, 1))
+    True
+    >>> is_chainable((2, 2, 2, 1), (1, 2, 2, 2))
+    False
+    """
     return junction_rank(left, right) is not None
 
 
@@ -200,6 +217,11 @@ def chain_product(left, right) -> Pattern:
     ------
     ValueError
         If the two patterns are not chainable.
+
+    Examples
+    --------
+    >>> chain_product((1, 2, 2, 2), (2, 2, 2, 1))
+    Pattern(1, 4, 4, 1)
     """
     left, right = Pattern.coerce(left), Pattern.coerce(right)
     if not is_chainable(left, right):
@@ -219,6 +241,11 @@ def check_chain(patterns) -> tuple[Pattern, ...]:
     ValueError
         If the chain is empty or two consecutive patterns are not chainable (both are
         named in the message).
+
+    Examples
+    --------
+    >>> check_chain([(1, 2, 2, 2), (2, 2, 2, 1)])
+    (Pattern(1, 2, 2, 2), Pattern(2, 2, 2, 1))
     """
     if isinstance(patterns, Pattern):
         patterns = [patterns]
@@ -264,7 +291,13 @@ def check_composable(patterns) -> tuple[Pattern, ...]:
 
 
 def merged_pattern(patterns: Sequence) -> Pattern:
-    """KS pattern of the whole product of a chain."""
+    """KS pattern of the whole product of a chain.
+
+    Examples
+    --------
+    >>> merged_pattern(butterfly_chain(8))
+    Pattern(1, 8, 8, 1)
+    """
     chain = check_chain(patterns)
     merged = chain[0]
     for right in chain[1:]:
@@ -310,13 +343,24 @@ def two_factor_chain(b1: int, c1: int, b2: int, c2: int) -> tuple[Pattern, Patte
     """Rectangular Monarch-type pure chain ``[(1, b1, c1, b2), (c1, b2, c2, 1)]``.
 
     The product has shape ``(b1·b2, c1·c2)`` and is generically dense.
+
+    Examples
+    --------
+    >>> two_factor_chain(2, 3, 4, 5)
+    (Pattern(1, 2, 3, 4), Pattern(3, 4, 5, 1))
     """
     b1, c1, b2, c2 = (_positive_int(n, v) for n, v in zip(("b1", "c1", "b2", "c2"), (b1, c1, b2, c2)))
     return (Pattern(1, b1, c1, b2), Pattern(c1, b2, c2, 1))
 
 
 def monarch_chain(m: int) -> tuple[Pattern, Pattern]:
-    """Square Monarch chain ``[(1, m, m, m), (m, m, m, 1)]`` of size ``m² × m²`` ([D22])."""
+    """Square Monarch chain ``[(1, m, m, m), (m, m, m, 1)]`` of size ``m² × m²`` ([D22]).
+
+    Examples
+    --------
+    >>> monarch_chain(4)
+    (Pattern(1, 4, 4, 4), Pattern(4, 4, 4, 1))
+    """
     m = _positive_int("m", m)
     return two_factor_chain(m, m, m, m)
 

@@ -97,6 +97,13 @@ def butterfly_product(N: int, dtype=np.float64, seed=None) -> np.ndarray:
         float32, float64, complex64 or complex128.
     seed : None, int or numpy.random.Generator
         Random source.
+
+    Examples
+    --------
+    >>> from fastfact import butterfly_chain, factorize
+    >>> A = butterfly_product(64, seed=0)
+    >>> factorize(A, butterfly_chain(64)).rel_error < 1e-12
+    True
     """
     dtype = _check_dtype(dtype)
     return random_butterfly(N, dtype=dtype, seed=check_random_state(seed)).to_dense()
@@ -124,7 +131,16 @@ def icassp_noisy(A, variance=0.005, seed=None) -> np.ndarray:
 
 
 def icassp_noisy_dft(N: int, variance=0.005, seed=None) -> np.ndarray:
-    """The noisy DFT target of [LZRG22] Fig. 3: ``F_N + E`` (see :func:`icassp_noisy`)."""
+    """The noisy DFT target of [LZRG22] Fig. 3: ``F_N + E`` (see :func:`icassp_noisy`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastfact import dft_matrix
+    >>> A = icassp_noisy_dft(512, seed=0)
+    >>> round(float(np.linalg.norm(A - dft_matrix(512)) / 512), 1)  # ‖E‖ ≈ 0.1·N
+    0.1
+    """
     return icassp_noisy(dft_matrix(N), variance=variance, seed=seed)
 
 
@@ -132,6 +148,13 @@ def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarra
     """An i.i.d. standard Gaussian ``N × M`` matrix (``M = N`` by default; complex: unit variance).
 
     Far from every butterfly: its optimal relative error onto a butterfly chain is large.
+
+    Examples
+    --------
+    >>> from fastfact import butterfly_chain, factorize
+    >>> res = factorize(hard(64, seed=0), butterfly_chain(64))
+    >>> bool(res.rel_error > 0.8 and res.lower_bound > 0.7)
+    True
     """
     N = check_positive_int("N", N)
     M = N if M is None else check_positive_int("M", M)

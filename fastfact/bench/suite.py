@@ -116,7 +116,13 @@ class Suite:
 
 
 def shipped_suites() -> list[str]:
-    """Names of the suites shipped with fastfact (``fastfact/bench/suites/*.toml``)."""
+    """Names of the suites shipped with fastfact (``fastfact/bench/suites/*.toml``).
+
+    Examples
+    --------
+    >>> {"quick", "default", "paper"} <= set(shipped_suites())
+    True
+    """
     folder = resources.files("fastfact.bench") / "suites"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
@@ -129,6 +135,14 @@ def load_suite(name_or_path) -> Suite:
     SuiteError
         Unknown suite name, unreadable file, malformed TOML (the message has the line), unknown
         keys, methods, targets, transforms, peers, dtypes, or values of the wrong type.
+
+    Examples
+    --------
+    >>> suite = load_suite("quick")
+    >>> suite.name, suite.source
+    ('quick', 'shipped:quick')
+    >>> sorted({task["kind"] for task in suite.tasks})
+    ['apply', 'factorize', 'factorize_time']
     """
     text, source = _read(str(name_or_path))
     try:

@@ -32,5 +32,12 @@ def get_method(name: str) -> Callable:
 
 
 def available_methods() -> list[str]:
-    """Names of the registered factorization methods, sorted."""
+    """Names of the registered factorization methods, sorted.
+
+    Examples
+    --------
+    >>> from fastfact import available_methods
+    >>> {"hierarchical", "als", "palm", "gradient"} <= set(available_methods())
+    True
+    """
     return sorted(_METHODS)
