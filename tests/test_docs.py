@@ -1,0 +1,64 @@
+"""The documentation in the repository: section citations resolve, doctests stay collected."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+ALGORITHMS = ROOT / "docs" / "algorithms.md"
+SECTION = r"\d+(?:\.\d+)?"
+# "§4.6", "§3.3–3.4", "§4.1, §4.3"; a "§" right after a paper tag ("[LZRG22] §3") is the paper's.
+CITATION = re.compile(rf"(?<!\] )§({SECTION})(?:[–-]({SECTION}))?")
+
+
+def tracked_text_files() -> list[Path]:
+    """Tracked source and documentation files (committed results are data, not docs)."""
+    names = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True,
+                           text=True).stdout.split()
+    suffixes = {".py", ".md", ".toml", ".json", ".txt", ".cfg", ".ini", ".yml", ".yaml", ""}
+    return [ROOT / name for name in names
+            if not name.startswith("results/") and Path(name).suffix in suffixes
+            and (ROOT / name).is_file()]
+
+
+def algorithms_sections() -> set[str]:
+    headings = re.findall(rf"^#{{2,3}} ({SECTION})\.? ", ALGORITHMS.read_text(), flags=re.M)
+    return set(headings)
+
+
+def test_algorithms_md_has_every_numbered_section():
+    sections = algorithms_sections()
+    assert {str(n) for n in range(10)} <= sections
+    assert {"1.1", "1.5", "2.4", "3.6", "4.6", "4.8", "5.4"} <= sections
+
+
+def test_every_section_citation_resolves():
+    sections = algorithms_sections()
+    missing = []
+    for path in tracked_text_files():
+        if path == ALGORITHMS:
+            continue
+        for number, text in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            for match in CITATION.finditer(text):
+                missing += [f"{path.relative_to(ROOT)}:{number}: §{cited}"
+                            for cited in match.groups() if cited and cited not in sections]
+    assert not missing, "citations of sections that docs/algorithms.md lacks:\n" + "\n".join(missing)
+
+
+def test_algorithms_md_cites_only_its_own_sections():
+    sections = algorithms_sections()
+    text = ALGORITHMS.read_text()
+    cited = {c for match in CITATION.finditer(text) for c in match.groups() if c}
+    assert cited <= sections, sorted(cited - sections)
+
+
+def test_the_test_command_runs_the_package_doctests():
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in options["addopts"]
+    assert "fastfact" in options["testpaths"]
