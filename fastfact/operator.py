@@ -281,7 +281,7 @@ class KSOperator:
     def flops(self, batch: int = 1) -> int:
         """Multiply-adds of one application to ``batch`` vectors: ``batch · Σ_ℓ nnz_ℓ``.
 
-        This is the count of ALGORITHMS.md §2.2 (``2 N log2 N`` per vector for a
+        This is the count of docs/algorithms.md §2.2 (``2 N log2 N`` per vector for a
         butterfly); real flops are twice that (eight times for complex data).
 
         Examples

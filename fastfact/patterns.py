@@ -3,7 +3,7 @@
 A KS pattern ``(a, b, c, d)`` is the support ``I_a ⊗ 1_{b×c} ⊗ I_d`` of shape
 ``(a·b·d, a·c·d)``. Its coefficients are stored as a *twiddle* array of shape
 ``(a, d, b, c)`` with ``K[i·b·d + p·d + k, i·c·d + q·d + k] = T[i, k, p, q]``
-(ALGORITHMS.md §1.1). A *chain* is a sequence of patterns ``π_0 … π_{L−1}`` whose
+(docs/algorithms.md §1.1). A *chain* is a sequence of patterns ``π_0 … π_{L−1}`` whose
 product ``B_0 ⋯ B_{L−1}`` is well defined and again KS (§1.3).
 
 This module is pure Python + numpy (layer 1 of DESIGN.md).
@@ -174,7 +174,7 @@ def junction_rank(left, right) -> int | None:
 
     ``left = (a1, b1, c1, d1)`` and ``right = (a2, b2, c2, d2)`` are chainable when
     ``a1·c1·d1 = a2·b2·d2``, ``a1 | a2``, ``d2 | d1`` and
-    ``r = a1·c1/a2 = b2·d2/d1`` is a positive integer (ALGORITHMS.md §1.3).
+    ``r = a1·c1/a2 = b2·d2/d1`` is a positive integer (docs/algorithms.md §1.3).
 
     Examples
     --------
@@ -211,7 +211,7 @@ def is_chainable(left, right) -> bool:
 def chain_product(left, right) -> Pattern:
     """KS pattern of the boolean product of two chainable supports.
 
-    ``π1 ∘ π2 = (a1, b1·d1/d2, c2·a2/a1, d2)`` (ALGORITHMS.md §1.3).
+    ``π1 ∘ π2 = (a1, b1·d1/d2, c2·a2/a1, d2)`` (docs/algorithms.md §1.3).
 
     Raises
     ------
@@ -388,7 +388,7 @@ def bit_reversal(N: int) -> np.ndarray:
 def ranked_pattern(a: int, b: int, c: int, d: int, p: int, q: int) -> Pattern:
     """KS pattern ``(a, b·p, c·q, d)`` of the 6-tuple ("GB") factor ``(a, b, c, d, p, q)``.
 
-    ``p`` and ``q`` are the junction ranks on the factor's left and right (ALGORITHMS.md §1.3).
+    ``p`` and ``q`` are the junction ranks on the factor's left and right (docs/algorithms.md §1.3).
 
     Examples
     --------
@@ -415,7 +415,7 @@ def _elementary_permutation(size: int, separate: bool, reverse_first: bool,
 
 
 def bp_permutations(N: int) -> dict[str, np.ndarray]:
-    """The 8 candidate permutations of the BP model ("default_8", ALGORITHMS.md §1.4).
+    """The 8 candidate permutations of the BP model ("default_8", docs/algorithms.md §1.4).
 
     ``P = ∏_{j=2}^{L} (I_{N/2^j} ⊗ Q_j)`` with ``Q_j`` of size ``2^j`` the product of a fixed
     subset of three elementary permutations: reversal of the first half, reversal of the second

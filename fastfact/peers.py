@@ -250,7 +250,7 @@ def fwht(x) -> np.ndarray:
 def ks_factor_matrix(twiddle: np.ndarray, pattern: Pattern) -> scipy.sparse.csr_matrix:
     """The sparse matrix of one KS factor from its ``(a, d, b, c)`` twiddle.
 
-    ``K[i·b·d + p·d + k, i·c·d + q·d + k] = T[i, k, p, q]`` (ALGORITHMS.md §1.1).
+    ``K[i·b·d + p·d + k, i·c·d + q·d + k] = T[i, k, p, q]`` (docs/algorithms.md §1.1).
     """
     a, b, c, d = pattern.a, pattern.b, pattern.c, pattern.d
     i, k, p, q = np.meshgrid(np.arange(a), np.arange(d), np.arange(b), np.arange(c),

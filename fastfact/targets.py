@@ -1,4 +1,4 @@
-"""Benchmark targets for factorization, all seeded (ALGORITHMS.md §9).
+"""Benchmark targets for factorization, all seeded (docs/algorithms.md §9).
 
 * :func:`noisy` — ``A + ε‖A‖ E/‖E‖`` with Gaussian ``E`` (complex for complex ``A``).
 * :func:`butterfly_product` — dense product of a random Gaussian butterfly (exactly factorizable).

@@ -1,6 +1,6 @@
 """Exact butterfly operators (Hadamard, DFT), random butterflies and dense references.
 
-ALGORITHMS.md §1.4: ``H_N = ∏_ℓ (I_{2^ℓ} ⊗ H_2 ⊗ I_{N/2^{ℓ+1}})`` and, with ``Π`` the
+docs/algorithms.md §1.4: ``H_N = ∏_ℓ (I_{2^ℓ} ⊗ H_2 ⊗ I_{N/2^{ℓ+1}})`` and, with ``Π`` the
 bit reversal, ``F_N Π = B_0 ⋯ B_{L−1}`` with ``B_ℓ = I_{2^ℓ} ⊗ [[I_m, Ω_m], [I_m, −Ω_m]]``,
 ``m = N/2^{ℓ+1}``, ``Ω_m = diag(ω_{2m}^k)``.
 """

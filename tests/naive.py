@@ -4,7 +4,7 @@ import numpy as np
 
 
 def dense_factor(pattern, twiddle):
-    """Dense KS factor built entry by entry from the index map of ALGORITHMS.md §1.1."""
+    """Dense KS factor built entry by entry from the index map of docs/algorithms.md §1.1."""
     a, b, c, d = pattern
     dense = np.zeros((a * b * d, a * c * d), dtype=np.asarray(twiddle).dtype)
     for i in range(a):

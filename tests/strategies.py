@@ -19,7 +19,7 @@ def patterns(draw, max_side=4):
 def chains(draw, max_factors=3, max_side=3):
     """A chainable sequence of 1..max_factors patterns (rectangular, junction rank r >= 1).
 
-    Constructive rule of ALGORITHMS.md §1.3: after ``(a1, b1, c1, d1)`` choose a junction
+    Constructive rule of docs/algorithms.md §1.3: after ``(a1, b1, c1, d1)`` choose a junction
     rank ``r | c1`` and ``d2 | d1``; then ``a2 = a1·c1/r`` and ``b2 = r·d1/d2``.
     """
     first = draw(patterns(max_side))

@@ -1,4 +1,4 @@
-"""The documentation in the repository: section citations resolve, doctests stay collected."""
+"""The documentation in the repository: citations stay inside it and resolve, doctests run."""
 
 import re
 import subprocess
@@ -11,25 +11,43 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-ALGORITHMS = ROOT / "docs" / "algorithms.md"
+DOC = ROOT / "docs" / "algorithms.md"
 SECTION = r"\d+(?:\.\d+)?"
 # "§4.6", "§3.3–3.4", "§4.1, §4.3"; a "§" right after a paper tag ("[LZRG22] §3") is the paper's.
 CITATION = re.compile(rf"(?<!\] )§({SECTION})(?:[–-]({SECTION}))?")
 
 
-def tracked_text_files() -> list[Path]:
-    """Tracked source and documentation files (committed results are data, not docs)."""
-    names = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True,
-                           text=True).stdout.split()
-    suffixes = {".py", ".md", ".toml", ".json", ".txt", ".cfg", ".ini", ".yml", ".yaml", ""}
+def tracked_text_files(include_results: bool = False) -> list[Path]:
+    """Tracked text files; committed results (reports of runs) only with ``include_results``."""
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True,
+                           text=True).stdout.split("\0")
+    suffixes = {".py", ".md", ".toml", ".json", ".html", ".csv", ".txt", ".cfg", ".ini", ".yml",
+                ".yaml", ""}
     return [ROOT / name for name in names
-            if not name.startswith("results/") and Path(name).suffix in suffixes
-            and (ROOT / name).is_file()]
+            if name and (include_results or not name.startswith("results/"))
+            and Path(name).suffix in suffixes and (ROOT / name).is_file()]
 
 
 def algorithms_sections() -> set[str]:
-    headings = re.findall(rf"^#{{2,3}} ({SECTION})\.? ", ALGORITHMS.read_text(), flags=re.M)
+    headings = re.findall(rf"^#{{2,3}} ({SECTION})\.? ", DOC.read_text(), flags=re.M)
     return set(headings)
+
+
+# The developers' reference lives outside the repository; written in two parts so that this file
+# does not cite it.
+OUTSIDE = re.compile("|".join([re.escape("ALGORITHMS" + ".md"), re.escape("../" + "shared")]))
+
+
+def test_nothing_cites_documents_outside_the_repository():
+    """Code, docs, suites and report strings cite docs/algorithms.md, never the developers' copy."""
+    offenders = []
+    for path in tracked_text_files(include_results=True):
+        if path.relative_to(ROOT).parts[0] == ".ci":
+            continue
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if OUTSIDE.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "cite docs/algorithms.md instead:\n" + "\n".join(offenders)
 
 
 def test_algorithms_md_has_every_numbered_section():
@@ -42,7 +60,7 @@ def test_every_section_citation_resolves():
     sections = algorithms_sections()
     missing = []
     for path in tracked_text_files():
-        if path == ALGORITHMS:
+        if path == DOC:
             continue
         for number, text in enumerate(path.read_text(errors="replace").splitlines(), 1):
             for match in CITATION.finditer(text):
@@ -53,7 +71,7 @@ def test_every_section_citation_resolves():
 
 def test_algorithms_md_cites_only_its_own_sections():
     sections = algorithms_sections()
-    text = ALGORITHMS.read_text()
+    text = DOC.read_text()
     cited = {c for match in CITATION.finditer(text) for c in match.groups() if c}
     assert cited <= sections, sorted(cited - sections)
 

@@ -90,7 +90,7 @@ def test_dto_random_restarts_never_beat_the_optimum():
 
 
 def test_complete_class_extension():
-    """ALGORITHMS.md §3.4 example: a complete class overlapping a non-complete one."""
+    """docs/algorithms.md §3.4 example: a complete class overlapping a non-complete one."""
     rng = np.random.default_rng(2)
     left = np.zeros((6, 3), dtype=bool)
     right = np.zeros((3, 5), dtype=bool)

@@ -150,7 +150,7 @@ def test_pyfaust_palm4msa_with_bit_reversal_fits_the_dft():
         result = palm.factorize(A, ff.butterfly_chain(N), perm=perm, iterations=30)
         errors[perm] = np.linalg.norm(result.approximation - A) / np.linalg.norm(A)
     assert errors["bitrev"] < 1e-10  # F_N Π is an exact butterfly
-    assert errors[None] > 0.5  # F_N itself is not (ALGORITHMS.md §1.5)
+    assert errors[None] > 0.5  # F_N itself is not (docs/algorithms.md §1.5)
 
 
 def test_dense_peer_refuses_matrices_that_do_not_fit():

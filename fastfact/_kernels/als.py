@@ -1,4 +1,4 @@
-"""Kernels of the fixed-support iterative methods (ALS, PALM, gradient; ALGORITHMS.md §5).
+"""Kernels of the fixed-support iterative methods (ALS, PALM, gradient; docs/algorithms.md §5).
 
 For a pure KS chain the normal matrix of one factor ``B_ℓ`` is diagonal on its support, so a
 factor update needs only ``G = Lmᴴ A Rmᴴ`` on the support of ``B_ℓ`` and the column norms of

@@ -16,7 +16,7 @@ every other factor uses the general ``FORM_GENERAL`` block product.
 The chain runs as a list of *passes* (``kinds``, ``los``, ``his``), right-most first:
 
 * ``PASS_GENERIC`` applies one factor with the output-stationary loop of
-  ALGORITHMS.md §2.1 (any ``a, b, c, d``);
+  docs/algorithms.md §2.1 (any ``a, b, c, d``);
 * ``PASS_RADIX2`` applies the consecutive radix-2 factors ``lo..hi`` of a pure chain in
   one sweep over memory: for each fibre and batch tile the ``2^{hi−lo+1}`` rows stay in
   cache while every factor of the group updates them in place (factor fusion, §2.2).

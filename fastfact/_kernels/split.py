@@ -1,4 +1,4 @@
-"""Batched two-factor split of a KS node (ALGORITHMS.md §1.5, §4.1) and its certificate.
+"""Batched two-factor split of a KS node (docs/algorithms.md §1.5, §4.1) and its certificate.
 
 A node with twiddle ``T`` of shape ``(a, d, B, C)``, ``B = b1·b2``, ``C = c1·c2``, splits into
 ``a·c1·b2·d`` independent blocks ``M[p1, q2] = T[i, k, p1·b2 + p2, q1·c2 + q2]`` of shape

@@ -83,7 +83,7 @@ def _fastest(rows, claim) -> str:
 
 def guarantee(chain: str, N: int) -> float:
     """``√(L−1)``: the bound on error / lower bound of the orthonormalized hierarchical method
-    for a chain of ``L`` factors (ALGORITHMS.md §4.6; 1 for two factors: the split is optimal).
+    for a chain of ``L`` factors (docs/algorithms.md §4.6; 1 for two factors: the split is optimal).
     """
     return math.sqrt(max(1, len(CHAINS[chain](int(N))) - 1))
 

@@ -383,7 +383,7 @@ def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
     ]
     claims = meta["suite"].get("claims")
     if claims:
-        sections.append(("Paper says / we measure", "Headline results of ALGORITHMS.md §6.",
+        sections.append(("Paper says / we measure", "Headline results of docs/algorithms.md §6.",
                          evaluate_claims(claims, rows[rows["status"] == "ok"])))
     sections += [
         ("Apply: fastfact time and time ratio to each peer",

@@ -80,14 +80,14 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         A name from :func:`available_methods`.
     perm : None, "bitrev", "search" or array of int, default None
         Column permutation ``P`` (``P x = x[perm]``): the method factorizes ``A[:, perm]``.
-        ``"search"`` tries the 8 candidates of ALGORITHMS.md §1.4 and keeps the best.
+        ``"search"`` tries the 8 candidates of docs/algorithms.md §1.4 and keeps the best.
     random_state : None, int or numpy.random.Generator
         Seed for methods with a random start.
     workers : int, optional
         Numba threads for the kernels (restored afterwards); by default all of them, or one
         for targets below 2^23 entries (N < 4096 square).
     certificate : bool, default True
-        Compute ``lower_bound`` (one optimal root split per junction, ALGORITHMS.md §4.6).
+        Compute ``lower_bound`` (one optimal root split per junction, docs/algorithms.md §4.6).
     **options
         Method options (see each method's docstring).
 

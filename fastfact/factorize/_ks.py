@@ -1,7 +1,7 @@
 """Twiddle algebra shared by the factorization methods (no validation: callers validate).
 
 Junction of a left pattern ``(aL, bL, cL, dL)`` and a right pattern ``(aR, bR, cR, dR)`` with
-junction rank ``r``, ``γ = aR/aL`` and ``δ = dL/dR`` (ALGORITHMS.md §1.3, §1.5): the left twiddle
+junction rank ``r``, ``γ = aR/aL`` and ``δ = dL/dR`` (docs/algorithms.md §1.3, §1.5): the left twiddle
 viewed as ``(aL, δ, dR, bL, γ, r)`` and the right twiddle viewed as ``(aL, γ, dR, r, δ, cR)``
 share the index ``(i, e, k, g)`` of one rank-``r`` block and the rank index ``t``:
 ``(Left·Right)[i, k, p·δ + e, g·cR + q] = Σ_t L[i, e, k, p, g, t] · R[i, g, k, t, e, q]``.
@@ -94,7 +94,7 @@ def _eps(array) -> float:
 
 
 def split(node_tw, left: Pattern, right: Pattern, side: int):
-    """Optimal two-factor split of a node twiddle (FSMF_DTO, ALGORITHMS.md §4.1).
+    """Optimal two-factor split of a node twiddle (FSMF_DTO, docs/algorithms.md §4.1).
 
     ``side`` puts the singular values in the left factor (0), the right one (1) or their square
     roots in both (2). Returns the left and right twiddles.
@@ -137,7 +137,7 @@ def split_tail(node_tw, left: Pattern, right: Pattern) -> float:
 def orthonormalize_columns(left_tw, left: Pattern, right_tw, right: Pattern) -> None:
     """Make every rank block of the left twiddle column-orthonormal; push R into the right one.
 
-    Both arrays are modified in place; their product is unchanged (ALGORITHMS.md §4.3). A zero
+    Both arrays are modified in place; their product is unchanged (docs/algorithms.md §4.3). A zero
     column becomes a unit vector and its right row is multiplied by zero.
     """
     j = Junction.of(left, right)

@@ -21,7 +21,7 @@ class Factorization:
     rel_error : float
         ``‖A − product‖_F / ‖A‖_F``.
     lower_bound : float or None
-        The certificate ``max_s E_s(A) / ‖A‖_F`` (ALGORITHMS.md §4.6) when computable;
+        The certificate ``max_s E_s(A) / ‖A‖_F`` (docs/algorithms.md §4.6) when computable;
         no factorization onto the chain can have a smaller relative error.
     history : list of float
         Per-iteration relative errors (iterative methods); empty otherwise.

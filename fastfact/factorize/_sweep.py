@@ -1,7 +1,7 @@
 """One left-to-right pass over the factors of a pure KS chain (shared by ALS, PALM, gradient).
 
 At factor ``ℓ`` the pass exposes ``G = (Lmᴴ A Rmᴴ)`` on the support of ``B_ℓ`` and the diagonal
-``D = ‖Lm[:, r]‖² ‖Rm[s, :]‖²`` of the normal matrix (ALGORITHMS.md §5.1), where
+``D = ‖Lm[:, r]‖² ‖Rm[s, :]‖²`` of the normal matrix (docs/algorithms.md §5.1), where
 ``Lm = B_0 ⋯ B_{ℓ−1}`` uses the factors as updated so far and ``Rm = B_{ℓ+1} ⋯ B_{L−1}`` the
 factors at the start of the pass. Cost ``O(N² log N)`` for a butterfly chain.
 """

@@ -1,4 +1,4 @@
-"""Alternating least squares on fixed KS supports (ALGORITHMS.md §5.1).
+"""Alternating least squares on fixed KS supports (docs/algorithms.md §5.1).
 
 For a pure KS chain the normal equations of one factor are diagonal, so each factor update is
 the closed form ``B_ℓ = (Lmᴴ A Rmᴴ) / (‖Lm[:, r]‖² ‖Rm[s, :]‖²)`` on its support (entries

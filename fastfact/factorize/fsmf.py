@@ -3,7 +3,7 @@
 Column ``k`` of ``X`` times row ``k`` of ``Y`` is a rank-one term supported on ``R_k × C_k``
 (``R_k`` the rows allowed in ``X[:, k]``, ``C_k`` the columns allowed in ``Y[k, :]``). Terms with
 identical supports form a class ``P`` of multiplicity ``|P|``; a class is *complete* when
-``|P| ≥ min(|R_P|, |C_P|)``. The exact algorithm (ALGORITHMS.md §3.3–3.4) applies when, after
+``|P| ≥ min(|R_P|, |C_P|)``. The exact algorithm (docs/algorithms.md §3.3–3.4) applies when, after
 removing the union ``T`` of complete rectangles, every other class reduces to a rectangle and
 these rectangles are pairwise disjoint or identical (in particular when all supports are
 pairwise disjoint or identical: the DTO case). Otherwise the problem is NP-hard in general and
@@ -123,7 +123,7 @@ def _intractable(first: _Class, second: _Class, reason: str) -> ValueError:
         f"fsmf: supports outside the tractable family: rank-one supports of "
         f"{_describe(first.members[0], first)} and {_describe(second.members[0], second)} "
         f"{reason}. The exact algorithm needs rank-one supports that are pairwise disjoint or "
-        "identical (up to complete classes, ALGORITHMS.md §3.4); use fsmf(..., method='als') "
+        "identical (up to complete classes, docs/algorithms.md §3.4); use fsmf(..., method='als') "
         "for a local solution"
     )
 

@@ -1,4 +1,4 @@
-"""Gradient training of the twiddles: Adam, then optional L-BFGS ([D19], ALGORITHMS.md §5.3).
+"""Gradient training of the twiddles: Adam, then optional L-BFGS ([D19], docs/algorithms.md §5.3).
 
 Loss ``f = ‖A − B_0 ⋯ B_{L−1}‖²``. On a pure KS chain its gradient with respect to
 ``conj(B_ℓ)`` on the support is ``D ⊙ B_ℓ − G`` (``G = Lmᴴ A Rmᴴ``, ``D`` the diagonal of §5.1),

@@ -1,4 +1,4 @@
-"""Hierarchical butterfly / KS factorization (ALGORITHMS.md §4): recursive optimal two-factor splits.
+"""Hierarchical butterfly / KS factorization (docs/algorithms.md §4): recursive optimal two-factor splits.
 
 Any chainable KS chain works (butterflies, Monarch pairs, radix-3, rectangular chains, junction
 rank ``r`` >= 1). A tree over the factor range is given by its split positions; before each split
@@ -116,7 +116,7 @@ def hierarchical(problem: Problem, *, order="left-to-right", orthonormalize=True
         The tree: peel ``B_0`` first, peel ``B_{L−1}`` first, or split every factor range at
         ``⌊(lo + hi)/2⌋``; or explicit split positions (each of ``0 … L−2`` once).
     orthonormalize : bool, default True
-        Orthonormalize the other nodes towards the node being split (ALGORITHMS.md §4.3);
+        Orthonormalize the other nodes towards the node being split (docs/algorithms.md §4.3);
         ``False`` gives the plain algorithm with ``√σ`` in both factors of each split.
 
     Returns

@@ -1,4 +1,4 @@
-"""palm4MSA with fixed supports ([LMG16], ALGORITHMS.md §5.2).
+"""palm4MSA with fixed supports ([LMG16], docs/algorithms.md §5.2).
 
 Objective ``‖A − λ S_0 ⋯ S_{L−1}‖²`` with every ``S_ℓ`` on its KS support and of unit Frobenius
 norm. Each iteration takes one projected gradient step per factor, left to right, then sets
