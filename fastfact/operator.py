@@ -19,12 +19,13 @@ import scipy.sparse.linalg
 
 from fastfact._kernels import apply as kernels
 from fastfact._threads import check_workers, set_workers
+from fastfact._validation import FLOAT_DTYPES, check_permutation, compute_dtype
 from fastfact.patterns import Pattern, check_composable, merged_pattern
 
 __all__ = ["KSOperator"]
 
 SUPPORTED_DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
-_SUPPORTED_NAMES = "float32, float64, complex64, complex128"
+_SUPPORTED_NAMES = ", ".join(FLOAT_DTYPES)
 _FORMAT_VERSION = 1
 # Fused radix-2 passes: rows per fibre tile times tile width, in bytes, kept near L1 size.
 _TILE_BYTES = 32 * 1024
@@ -34,37 +35,6 @@ _TILE_COLUMNS = 64
 _COLUMNS_MIN_BATCH = 16
 # Below this many multiply-adds a call stays on one thread (thread start-up dominates).
 _PARALLEL_MIN_MACS = 1 << 18
-
-
-def compute_dtype(dtype: np.dtype, what: str) -> np.dtype:
-    """The supported floating dtype that ``dtype`` is computed in (integers -> float64)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "biu":
-        return np.dtype(np.float64)
-    if dtype.kind == "f" and dtype.itemsize <= 8:
-        return np.dtype(np.float32 if dtype.itemsize <= 4 else np.float64)
-    if dtype.kind == "c" and dtype.itemsize <= 16:
-        return np.dtype(dtype)
-    raise TypeError(
-        f"{what} has dtype {dtype}, which fastfact does not support; accepted: {_SUPPORTED_NAMES} "
-        "(integer and bool input is cast to float64, float16 to float32)"
-    )
-
-
-def check_permutation(name: str, perm, size: int) -> np.ndarray | None:
-    """None, or ``perm`` as an int64 permutation of ``range(size)`` (ValueError/TypeError otherwise)."""
-    if perm is None:
-        return None
-    perm = np.asarray(perm)
-    if perm.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer array (a permutation), got dtype {perm.dtype}")
-    if perm.shape != (size,):
-        raise ValueError(f"{name} must have shape ({size},) to match the operator, got {perm.shape}")
-    perm = perm.astype(np.int64)
-    if not np.array_equal(np.sort(perm), np.arange(size)):
-        raise ValueError(f"{name} must be a permutation of range({size}), but it is not a permutation: "
-                         "it repeats or skips indices")
-    return perm
 
 
 def _real_view(array: np.ndarray) -> np.ndarray:

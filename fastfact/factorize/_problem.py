@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fastfact.operator import check_permutation as operator_check_permutation
-from fastfact.operator import compute_dtype
+from fastfact._validation import check_permutation as operator_check_permutation
+from fastfact._validation import compute_dtype
 from fastfact.patterns import Pattern, butterfly_chain, check_chain, monarch_chain, ranked_pattern
 
 from . import _ks
