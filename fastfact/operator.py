@@ -18,8 +18,13 @@ import numpy as np
 import scipy.sparse.linalg
 
 from fastfact._kernels import apply as kernels
-from fastfact._threads import check_workers, set_workers
-from fastfact._validation import FLOAT_DTYPES, check_permutation, compute_dtype
+from fastfact._validation import (
+    FLOAT_DTYPES,
+    check_permutation,
+    check_workers,
+    compute_dtype,
+    set_workers,
+)
 from fastfact.patterns import Pattern, check_composable, merged_pattern
 
 __all__ = ["KSOperator"]

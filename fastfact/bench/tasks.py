@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from fastfact._threads import set_workers
+from fastfact._validation import set_workers
 from fastfact.bench import workloads
 from fastfact.bench.timing import calibrate, time_interleaved
 from fastfact.peers import PeerApply, PeerFactorization, get_peer

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from fastfact._threads import set_workers
+from fastfact._validation import set_workers
 from fastfact.operator import KSOperator
 from fastfact.patterns import bit_reversal, bp_permutations
 
