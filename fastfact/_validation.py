@@ -8,6 +8,7 @@ the argument, the value received and what is accepted. This module imports nothi
 from __future__ import annotations
 
 import contextlib
+import numbers
 
 import numba
 import numpy as np
@@ -41,20 +42,88 @@ def compute_dtype(dtype, what: str) -> np.dtype:
 
 
 # ---------------------------------------------------------------------- arrays
-def check_permutation(name: str, perm, size: int) -> np.ndarray | None:
-    """None, or ``perm`` as an int64 permutation of ``range(size)`` (ValueError/TypeError otherwise)."""
+def check_matrix(A, name: str = "A") -> np.ndarray:
+    """``A`` as a finite 2-D C-contiguous array of a supported floating dtype.
+
+    No copy is made when ``A`` already is one; the factorization methods never write into it.
+    """
+    A = np.asarray(A)
+    if A.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got an array of Python objects")
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {A.shape}")
+    if 0 in A.shape:
+        raise ValueError(f"{name} must be non-empty, got shape {A.shape}")
+    A = np.ascontiguousarray(A, dtype=compute_dtype(A.dtype, name))
+    if not np.isfinite(A).all():
+        bad = np.argwhere(~np.isfinite(A))[0]
+        raise ValueError(
+            f"{name} contains NaN or Inf (first at index {tuple(int(x) for x in bad)}); "
+            "factorization needs finite entries"
+        )
+    return A
+
+
+def check_permutation(name: str, perm, size: int, accepted: str = "an integer array") -> np.ndarray | None:
+    """None, or ``perm`` as an int64 permutation of ``range(size)``.
+
+    ``accepted`` says, in the TypeError for a non-integer ``perm``, what the caller takes.
+    """
     if perm is None:
         return None
-    perm = np.asarray(perm)
-    if perm.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer array (a permutation), got dtype {perm.dtype}")
-    if perm.shape != (size,):
-        raise ValueError(f"{name} must have shape ({size},) to match the operator, got {perm.shape}")
-    perm = perm.astype(np.int64)
-    if not np.array_equal(np.sort(perm), np.arange(size)):
+    array = np.asarray(perm)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be {accepted} (a permutation of range({size})), got {perm!r}")
+    if array.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},) to match the operator, got {array.shape}")
+    array = array.astype(np.int64)
+    if not np.array_equal(np.sort(array), np.arange(size)):
         raise ValueError(f"{name} must be a permutation of range({size}), but it is not a permutation: "
                          "it repeats or skips indices")
-    return perm
+    return array
+
+
+# ---------------------------------------------------------------------- scalars
+def check_random_state(random_state) -> np.random.Generator:
+    """``random_state`` (None, int or Generator) as a Generator; the one place seeds are read."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        if isinstance(random_state, bool):
+            raise TypeError("random_state must be None, an int or a numpy Generator, got a bool")
+        if random_state is not None and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    raise TypeError(
+        f"random_state must be None, an int or a numpy.random.Generator, got {random_state!r}"
+    )
+
+
+def check_positive_int(name: str, value) -> int:
+    """``value`` as an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be a positive int, got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
+
+
+def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
+    """``value`` as a finite float > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
+        raise ValueError(f"{name} must be {accepted}, got {value}")
+    return value
+
+
+def check_choice(name: str, value, choices) -> str:
+    """``value`` if it is one of ``choices``; the error lists them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(map(repr, choices))}")
+    return value
 
 
 # ---------------------------------------------------------------------- threads

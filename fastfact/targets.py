@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastfact.factorize._problem import (
+from fastfact._validation import (
     check_matrix,
     check_positive_float,
     check_positive_int,

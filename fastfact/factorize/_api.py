@@ -7,19 +7,12 @@ import time
 
 import numpy as np
 
-from fastfact._validation import set_workers
+from fastfact._validation import check_matrix, check_permutation, check_random_state, set_workers
 from fastfact.operator import KSOperator
 from fastfact.patterns import bit_reversal, bp_permutations
 
 from . import _ks
-from ._problem import (
-    PERM_NAMES,
-    Problem,
-    check_chain_for,
-    check_matrix,
-    check_permutation,
-    check_random_state,
-)
+from ._problem import PERM_NAMES, Problem, check_chain_for
 from ._registry import get_method
 from ._result import Factorization
 
@@ -43,7 +36,8 @@ def _perm_candidates(perm, n: int) -> dict[str, np.ndarray | None]:
         if perm == "bitrev":
             return {"bitrev": bit_reversal(n)}
         return {f"default_8:{key}": value for key, value in bp_permutations(n).items()}
-    return {"array": check_permutation(perm, n)}
+    accepted = f"None, {', '.join(map(repr, PERM_NAMES))} or an integer array"
+    return {"array": check_permutation("perm", perm, n, accepted=accepted)}
 
 
 def _check_options(fn, options: dict, method: str) -> None:

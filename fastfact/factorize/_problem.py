@@ -1,14 +1,11 @@
-"""Validation shared by the factorization entry points and the problem handed to a method."""
+"""The problem handed to a factorization method, and the chain its entry points accept."""
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from fastfact._validation import check_permutation as operator_check_permutation
-from fastfact._validation import compute_dtype
 from fastfact.patterns import Pattern, butterfly_chain, check_chain, monarch_chain, ranked_pattern
 
 from . import _ks
@@ -57,28 +54,6 @@ class MethodOutput:
     params: dict
 
 
-def check_matrix(A, name: str = "A") -> np.ndarray:
-    """``A`` as a finite 2-D C-contiguous array of a supported floating dtype.
-
-    No copy is made when ``A`` already is one; the factorization methods never write into it.
-    """
-    A = np.asarray(A)
-    if A.dtype == object:
-        raise TypeError(f"{name} must be a numeric array, got an array of Python objects")
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {A.shape}")
-    if 0 in A.shape:
-        raise ValueError(f"{name} must be non-empty, got shape {A.shape}")
-    A = np.ascontiguousarray(A, dtype=compute_dtype(A.dtype, name))
-    if not np.isfinite(A).all():
-        bad = np.argwhere(~np.isfinite(A))[0]
-        raise ValueError(
-            f"{name} contains NaN or Inf (first at index {tuple(int(x) for x in bad)}); "
-            "factorization needs finite entries"
-        )
-    return A
-
-
 def _chain_item(item) -> Pattern:
     if isinstance(item, Pattern):
         return item
@@ -123,53 +98,3 @@ def check_chain_for(chain, shape: tuple[int, int]) -> tuple[Pattern, ...]:
             f"shape {shape}; the first pattern fixes the rows (a·b·d) and the last the columns (a·c·d)"
         )
     return patterns
-
-
-def check_permutation(perm, n: int, name: str = "perm") -> np.ndarray:
-    """An index array that is a permutation of ``range(n)``, as int64."""
-    if np.asarray(perm).dtype.kind not in "iu":
-        raise TypeError(f"{name} must be None, {' or '.join(map(repr, PERM_NAMES))} or an integer "
-                        f"array, got {perm!r}")
-    return operator_check_permutation(name, perm, n)
-
-
-def check_random_state(random_state) -> np.random.Generator:
-    """``random_state`` (None, int or Generator) as a Generator; the one place seeds are read."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
-        if isinstance(random_state, bool):
-            raise TypeError("random_state must be None, an int or a numpy Generator, got a bool")
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    raise TypeError(
-        f"random_state must be None, an int or a numpy.random.Generator, got {random_state!r}"
-    )
-
-
-def check_positive_int(name: str, value) -> int:
-    """``value`` as an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be a positive int, got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
-
-
-def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
-    """``value`` as a finite float > 0 (or >= 0 with ``allow_zero``)."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
-        raise ValueError(f"{name} must be {accepted}, got {value}")
-    return value
-
-
-def check_choice(name: str, value, choices) -> str:
-    """``value`` if it is one of ``choices``; the error lists them."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(map(repr, choices))}")
-    return value

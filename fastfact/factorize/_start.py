@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastfact._validation import check_positive_float, check_positive_int
 from fastfact.operator import KSOperator
 
-from ._problem import Problem, check_positive_float, check_positive_int
+from ._problem import Problem
 from ._result import Factorization
 from ._sweep import random_twiddles
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fastfact._kernels import als as kernels
+from fastfact._validation import check_choice, check_matrix, check_random_state
 
-from ._problem import check_choice, check_matrix, check_random_state
 from ._result import ConvergenceWarning
 from ._start import check_iteration_options, converged
 

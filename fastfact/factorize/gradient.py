@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.optimize
 
+from fastfact._validation import check_positive_float, check_positive_int
+
 from . import _ks
-from ._problem import MethodOutput, Problem, check_positive_float, check_positive_int
+from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._start import initial_twiddles
 from ._sweep import check_pure, sweep

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastfact._validation import check_choice
+
 from . import _ks
-from ._problem import MethodOutput, Problem, check_choice
+from ._problem import MethodOutput, Problem
 from ._registry import register_method
 
 ORDERS = ("left-to-right", "right-to-left", "balanced")

@@ -13,7 +13,9 @@ import warnings
 
 import numpy as np
 
-from ._problem import MethodOutput, Problem, check_positive_float
+from fastfact._validation import check_positive_float
+
+from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._result import ConvergenceWarning
 from ._start import check_iteration_options, converged, initial_twiddles
