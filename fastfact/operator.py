@@ -21,6 +21,7 @@ from fastfact._kernels import apply as kernels
 from fastfact._validation import (
     FLOAT_DTYPES,
     check_permutation,
+    check_positive_int,
     check_workers,
     compute_dtype,
     set_workers,
@@ -265,9 +266,7 @@ class KSOperator:
         >>> hadamard(1024).flops(batch=64) == 64 * 2 * 1024 * 10
         True
         """
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise ValueError(f"batch must be a positive int, got {batch!r}")
-        return int(batch) * self.nnz
+        return check_positive_int("batch", batch) * self.nnz
 
     def __repr__(self) -> str:
         perm = "" if self._perm is None else ", permuted"

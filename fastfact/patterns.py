@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
+from fastfact._validation import check_positive_int
+
 __all__ = [
     "Pattern",
     "bit_reversal",
@@ -33,14 +35,6 @@ __all__ = [
     "ranked_pattern",
     "two_factor_chain",
 ]
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int, got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ class Pattern:
 
     def __post_init__(self):
         for name in "abcd":
-            object.__setattr__(self, name, _positive_int(name, getattr(self, name)))
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
 
     @classmethod
     def coerce(cls, value) -> Pattern:
@@ -306,7 +300,7 @@ def merged_pattern(patterns: Sequence) -> Pattern:
 
 
 def _power_of_two_exponent(name: str, n) -> int:
-    n = _positive_int(name, n)
+    n = check_positive_int(name, n)
     if n < 2 or n & (n - 1):
         lower = 1 << max(1, n.bit_length() - 1)
         upper = 1 << max(1, n.bit_length())
@@ -349,7 +343,7 @@ def two_factor_chain(b1: int, c1: int, b2: int, c2: int) -> tuple[Pattern, Patte
     >>> two_factor_chain(2, 3, 4, 5)
     (Pattern(1, 2, 3, 4), Pattern(3, 4, 5, 1))
     """
-    b1, c1, b2, c2 = (_positive_int(n, v) for n, v in zip(("b1", "c1", "b2", "c2"), (b1, c1, b2, c2)))
+    b1, c1, b2, c2 = (check_positive_int(n, v) for n, v in zip(("b1", "c1", "b2", "c2"), (b1, c1, b2, c2)))
     return (Pattern(1, b1, c1, b2), Pattern(c1, b2, c2, 1))
 
 
@@ -361,7 +355,7 @@ def monarch_chain(m: int) -> tuple[Pattern, Pattern]:
     >>> monarch_chain(4)
     (Pattern(1, 4, 4, 4), Pattern(4, 4, 4, 1))
     """
-    m = _positive_int("m", m)
+    m = check_positive_int("m", m)
     return two_factor_chain(m, m, m, m)
 
 
@@ -396,7 +390,7 @@ def ranked_pattern(a: int, b: int, c: int, d: int, p: int, q: int) -> Pattern:
     Pattern(1, 4, 4, 2)
     """
     values = (a, b, c, d, p, q)
-    a, b, c, d, p, q = (_positive_int(n, v) for n, v in zip("abcdpq", values))
+    a, b, c, d, p, q = (check_positive_int(n, v) for n, v in zip("abcdpq", values))
     return Pattern(a, b * p, c * q, d)
 
 
