@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 FLOAT_DTYPES = ("float32", "float64", "complex64", "complex128")
+COMPLEX_DTYPES = ("complex64", "complex128")
 
 
 # ---------------------------------------------------------------------- the dtype rule
@@ -39,6 +40,17 @@ def compute_dtype(dtype, what: str) -> np.dtype:
         f"{what} has dtype {dtype}, which fastfact does not support; accepted: "
         f"{', '.join(FLOAT_DTYPES)} (integer and bool input is cast to float64, float16 to float32)"
     )
+
+
+def check_dtype(dtype, accepted: tuple[str, ...] = FLOAT_DTYPES, name: str = "dtype") -> np.dtype:
+    """``dtype`` as a numpy dtype whose name is one of ``accepted`` (TypeError otherwise)."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in accepted:
+        raise TypeError(f"{name} must be one of {', '.join(accepted)}, got {dtype!r}")
+    return resolved
 
 
 # ---------------------------------------------------------------------- arrays

@@ -19,7 +19,7 @@ import scipy.sparse.linalg
 
 from fastfact._kernels import apply as kernels
 from fastfact._validation import (
-    FLOAT_DTYPES,
+    check_dtype,
     check_permutation,
     check_positive_int,
     check_workers,
@@ -30,8 +30,6 @@ from fastfact.patterns import Pattern, check_composable, merged_pattern
 
 __all__ = ["KSOperator"]
 
-SUPPORTED_DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
-_SUPPORTED_NAMES = ", ".join(FLOAT_DTYPES)
 _FORMAT_VERSION = 1
 # Fused radix-2 passes: rows per fibre tile times tile width, in bytes, kept near L1 size.
 _TILE_BYTES = 32 * 1024
@@ -297,9 +295,7 @@ class KSOperator:
 
     def astype(self, dtype) -> KSOperator:
         """The same operator with twiddles cast to ``dtype`` (a supported floating dtype)."""
-        dtype = np.dtype(dtype)
-        if dtype not in [np.dtype(d) for d in SUPPORTED_DTYPES]:
-            raise TypeError(f"dtype must be one of {_SUPPORTED_NAMES}, got {dtype}")
+        dtype = check_dtype(dtype)
         if self._dtype.kind == "c" and dtype.kind == "f":
             raise TypeError(
                 f"cannot cast a complex operator to {dtype} without losing the imaginary part; "
@@ -347,10 +343,6 @@ class KSOperator:
 
     def _prepare(self, x, axis: int):
         x = np.asarray(x)
-        if x.dtype.kind not in "biufc":
-            raise TypeError(
-                f"input has dtype {x.dtype}; accepted: {_SUPPORTED_NAMES} (integers are cast to float64)"
-            )
         dtype = np.result_type(self._dtype, compute_dtype(x.dtype, "input"))
         if x.ndim not in (1, 2):
             raise ValueError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastfact._validation import (
+    check_dtype,
     check_matrix,
     check_positive_float,
     check_positive_int,
@@ -21,21 +22,11 @@ from fastfact.transforms import dft_matrix, random_butterfly
 
 __all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy"]
 
-_DTYPES = ("float32", "float64", "complex64", "complex128")
-
-
 def _gaussian(shape, complex_: bool, rng: np.random.Generator) -> np.ndarray:
     noise = rng.standard_normal(shape)
     if complex_:
         noise = (noise + 1j * rng.standard_normal(shape)) / np.sqrt(2)
     return noise
-
-
-def _check_dtype(dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.name not in _DTYPES:
-        raise TypeError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
-    return dtype
 
 
 def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
@@ -105,7 +96,7 @@ def butterfly_product(N: int, dtype=np.float64, seed=None) -> np.ndarray:
     >>> factorize(A, butterfly_chain(64)).rel_error < 1e-12
     True
     """
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     return random_butterfly(N, dtype=dtype, seed=check_random_state(seed)).to_dense()
 
 
@@ -158,6 +149,6 @@ def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarra
     """
     N = check_positive_int("N", N)
     M = N if M is None else check_positive_int("M", M)
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     rng = check_random_state(seed)
     return _gaussian((N, M), dtype.kind == "c", rng).astype(dtype)

@@ -10,20 +10,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from fastfact._validation import COMPLEX_DTYPES, check_dtype
 from fastfact.operator import KSOperator
 from fastfact.patterns import bit_reversal, butterfly_chain
 
 __all__ = ["dft", "dft_matrix", "hadamard", "hadamard_matrix", "idft", "random_butterfly"]
-
-
-def _check_dtype(dtype, accepted: tuple[str, ...]) -> np.dtype:
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be one of {', '.join(accepted)}, got {dtype!r}") from None
-    if dtype.name not in accepted:
-        raise TypeError(f"dtype must be one of {', '.join(accepted)}, got {dtype}")
-    return dtype
 
 
 def hadamard(N: int, dtype=np.float64) -> KSOperator:
@@ -42,7 +33,7 @@ def hadamard(N: int, dtype=np.float64) -> KSOperator:
     >>> np.array_equal(hadamard(8).to_dense(), scipy.linalg.hadamard(8))
     True
     """
-    dtype = _check_dtype(dtype, ("float32", "float64", "complex64", "complex128"))
+    dtype = check_dtype(dtype)
     chain = butterfly_chain(N)
     h2 = np.array([[1, 1], [1, -1]], dtype=dtype)
     return KSOperator([np.broadcast_to(h2, p.twiddle_shape) for p in chain], chain)
@@ -85,7 +76,7 @@ def dft(N: int, dtype=np.complex128) -> KSOperator:
     >>> dft(8).perm
     array([0, 4, 2, 6, 1, 5, 3, 7])
     """
-    dtype = _check_dtype(dtype, ("complex64", "complex128"))
+    dtype = check_dtype(dtype, COMPLEX_DTYPES)
     twiddles = [t.astype(dtype) for t in _dft_twiddles(N)]
     return KSOperator(twiddles, butterfly_chain(N), perm=bit_reversal(N))
 
@@ -100,7 +91,7 @@ def idft(N: int, dtype=np.complex128) -> KSOperator:
     >>> bool(np.allclose(idft(16) @ (dft(16) @ x), x))
     True
     """
-    dtype = _check_dtype(dtype, ("complex64", "complex128"))
+    dtype = check_dtype(dtype, COMPLEX_DTYPES)
     twiddles = [t.conj() for t in _dft_twiddles(N)]
     twiddles[0] = twiddles[0] / N  # N is a power of two: the scaling is exact
     return KSOperator([t.astype(dtype) for t in twiddles], butterfly_chain(N),
@@ -125,7 +116,7 @@ def random_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> op.shape, op.nnz
     ((8, 8), 48)
     """
-    dtype = _check_dtype(dtype, ("float32", "float64", "complex64", "complex128"))
+    dtype = check_dtype(dtype)
     rng = np.random.default_rng(seed)
     chain = butterfly_chain(N)
     twiddles = []

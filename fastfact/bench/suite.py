@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastfact import peers
+from fastfact._validation import FLOAT_DTYPES
 from fastfact.bench import workloads
 
 if sys.version_info >= (3, 11):
@@ -36,7 +37,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["Solver", "Suite", "SuiteError", "load_suite", "shipped_suites"]
 
 TIMING_KINDS = ("apply", "factorize_time")
-DTYPES = ("float32", "float64", "complex64", "complex128")
+DTYPES = FLOAT_DTYPES
 PERMS = ("none", "bitrev", "search")
 MIN_REPEATS = 5
 
