@@ -42,6 +42,16 @@ def compute_dtype(dtype, what: str) -> np.dtype:
     )
 
 
+def double_precision(dtype) -> np.dtype:
+    """The double-precision dtype of the same kind: float64 or complex128 (integers: float64)."""
+    return np.result_type(compute_dtype(dtype, "data"), np.float64)
+
+
+def complex_dtype(dtype) -> np.dtype:
+    """The complex dtype of the same precision: complex64 for single, complex128 for double."""
+    return np.result_type(compute_dtype(dtype, "data"), np.complex64)
+
+
 def check_dtype(dtype, accepted: tuple[str, ...] = FLOAT_DTYPES, name: str = "dtype") -> np.dtype:
     """``dtype`` as a numpy dtype whose name is one of ``accepted`` (TypeError otherwise)."""
     try:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse
 
+from fastfact._validation import double_precision
 from fastfact.patterns import Pattern, bit_reversal, butterfly_chain
 
 __all__ = [
@@ -415,7 +416,7 @@ def _factorize_pyfaust_butterfly(A, chain, perm=None, seed=None, type="bbtree"):
         pyfaust_perm = [int(j) for j in np.argsort(np.asarray(perm))]
     target = np.asarray(A)
     if target.dtype not in (np.float32, np.float64, np.complex128):
-        target = target.astype(np.result_type(target.dtype, np.float64))
+        target = target.astype(double_precision(target.dtype))
     with _quiet_stdout():
         start = time.perf_counter()
         faust = fact.butterfly(target, type=type, perm=pyfaust_perm)
@@ -439,7 +440,7 @@ def _factorize_pyfaust_palm4msa(A, chain, perm=None, seed=None, iterations=200):
     factparams = _import_quietly("pyfaust.factparams")
     target, perm = _rows_permuted(np.asarray(A), perm)
     if target.dtype not in (np.float64, np.complex128):
-        target = target.astype(np.result_type(target.dtype, np.float64))
+        target = target.astype(double_precision(target.dtype))
     constraints = [proj.supp(p.support().astype(np.float64), normalized=True) for p in chain]
     params = factparams.ParamsPalm4MSA(
         constraints, factparams.StoppingCriterion(num_its=int(iterations)),

@@ -17,6 +17,7 @@ from fastfact._validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
+    complex_dtype,
 )
 from fastfact.transforms import dft_matrix, random_butterfly
 
@@ -117,8 +118,7 @@ def icassp_noisy(A, variance=0.005, seed=None) -> np.ndarray:
     rng = check_random_state(seed)
     std = np.sqrt(variance)
     noise = std * (rng.standard_normal(A.shape) + 1j * rng.standard_normal(A.shape))
-    dtype = np.complex64 if A.dtype in (np.float32, np.complex64) else np.complex128
-    return (A + noise).astype(dtype)
+    return (A + noise).astype(complex_dtype(A.dtype))
 
 
 def icassp_noisy_dft(N: int, variance=0.005, seed=None) -> np.ndarray:

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from fastfact._validation import set_workers
+from fastfact._validation import double_precision, set_workers
 from fastfact.bench import workloads
 from fastfact.bench.timing import calibrate, time_interleaved
 from fastfact.peers import PeerApply, PeerFactorization, get_peer
@@ -99,7 +99,7 @@ def _run_apply(task: dict) -> list[dict]:
     N, batch = task["N"], task["batch"]
     op = transform.build(N, dtype, task["seed"])
     X = _random_batch(N, batch, task["dtype"], task["seed"])
-    exact = transform.reference(op, X.astype(np.result_type(X, np.float64)))
+    exact = transform.reference(op, X.astype(double_precision(X.dtype)))
     base = {**_base_row(task), "method": "apply", "flops": op.flops(batch)}
     prepared = {"fastfact": PeerApply(lambda: op @ X)}
     details = {"fastfact": {"impl": "fastfact"}}

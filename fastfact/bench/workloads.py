@@ -15,6 +15,7 @@ import numpy as np
 
 import fastfact as ff
 from fastfact import targets
+from fastfact._validation import complex_dtype
 from fastfact.peers import fwht
 
 __all__ = [
@@ -35,7 +36,7 @@ DENSE_REFERENCE_MAX_N = 4096
 def working_dtype(dtype, complex_values: bool) -> np.dtype:
     """``dtype`` promoted to complex of the same precision when the values are complex."""
     dtype = np.dtype(dtype)
-    return np.result_type(dtype, np.complex64) if complex_values else dtype
+    return complex_dtype(dtype) if complex_values else dtype
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,13 @@ import time
 
 import numpy as np
 
-from fastfact._validation import check_matrix, check_permutation, check_random_state, set_workers
+from fastfact._validation import (
+    check_matrix,
+    check_permutation,
+    check_random_state,
+    double_precision,
+    set_workers,
+)
 from fastfact.operator import KSOperator
 from fastfact.patterns import bit_reversal, bp_permutations
 
@@ -109,7 +115,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     """
     A = check_matrix(A)
     out_dtype = A.dtype
-    A = A.astype(np.result_type(A.dtype, np.float64), copy=False)  # single precision: work in double
+    A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
     patterns = check_chain_for(chain, A.shape)
     fn = get_method(method)
     _check_options(fn, options, method)
