@@ -106,35 +106,55 @@ def check_permutation(name: str, perm, size: int, accepted: str = "an integer ar
 
 
 # ---------------------------------------------------------------------- scalars
-def check_random_state(random_state) -> np.random.Generator:
-    """``random_state`` (None, int or Generator) as a Generator; the one place seeds are read."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
-        if isinstance(random_state, bool):
-            raise TypeError("random_state must be None, an int or a numpy Generator, got a bool")
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-        return np.random.default_rng(random_state)
+def check_random_state(random_state, name: str = "random_state") -> np.random.Generator:
+    """``random_state`` as a numpy Generator; the one place seeds are read.
+
+    Accepted: None (fresh entropy), a non-negative int, a ``numpy.random.Generator`` (used as
+    is), a ``SeedSequence`` or a ``BitGenerator``. ``name`` is the argument's name in the caller
+    (``seed`` in targets and transforms).
+    """
     if isinstance(random_state, np.random.Generator):
         return random_state
-    raise TypeError(
-        f"random_state must be None, an int or a numpy.random.Generator, got {random_state!r}"
-    )
+    if random_state is None or isinstance(random_state, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(random_state)
+    if not _is_int(random_state):
+        raise TypeError(f"{name} must be None, an int or a numpy.random.Generator (or SeedSequence), "
+                        f"got {random_state!r} of type {type(random_state).__name__}")
+    if random_state < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {random_state}")
+    return np.random.default_rng(int(random_state))
+
+
+def _is_int(value) -> bool:
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer))
 
 
 def check_positive_int(name: str, value) -> int:
     """``value`` as an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+    if not _is_int(value):
         raise TypeError(f"{name} must be a positive int, got {value!r} of type {type(value).__name__}")
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value}")
     return int(value)
 
 
+def _as_float(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    return float(value)
+
+
+def check_real(name: str, value) -> float:
+    """``value`` as a finite float."""
+    value = _as_float(name, value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
 def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (or >= 0 with ``allow_zero``)."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
-    value = float(value)
+    value = _as_float(name, value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
         raise ValueError(f"{name} must be {accepted}, got {value}")
@@ -153,7 +173,7 @@ def check_workers(workers) -> int | None:
     """Validate ``workers``: None or a positive int no larger than the threads Numba has."""
     if workers is None:
         return None
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
+    if not _is_int(workers):
         raise TypeError(
             f"workers must be None or a positive int, got {workers!r} of type {type(workers).__name__}"
         )

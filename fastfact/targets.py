@@ -17,6 +17,7 @@ from fastfact._validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
+    check_real,
     complex_dtype,
 )
 from fastfact.transforms import dft_matrix, random_butterfly
@@ -65,14 +66,12 @@ def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
     if rel_noise is not None and snr_db is not None:
         raise ValueError("give rel_noise or snr_db, not both")
     if snr_db is not None:
-        if isinstance(snr_db, bool) or not np.isfinite(float(snr_db)):
-            raise ValueError(f"snr_db must be a finite number, got {snr_db!r}")
-        level = 10.0 ** (-float(snr_db) / 20.0)
+        level = 10.0 ** (-check_real("snr_db", snr_db) / 20.0)
     else:
         level = check_positive_float("rel_noise", 0.01 if rel_noise is None else rel_noise,
                                      allow_zero=True)
     A = check_matrix(A)
-    rng = check_random_state(seed)
+    rng = check_random_state(seed, "seed")
     noise = _gaussian(A.shape, A.dtype.kind == "c", rng)
     scale = level * np.linalg.norm(A) / np.linalg.norm(noise)
     return (A + scale * noise).astype(A.dtype)
@@ -98,7 +97,7 @@ def butterfly_product(N: int, dtype=np.float64, seed=None) -> np.ndarray:
     True
     """
     dtype = check_dtype(dtype)
-    return random_butterfly(N, dtype=dtype, seed=check_random_state(seed)).to_dense()
+    return random_butterfly(N, dtype=dtype, seed=seed).to_dense()
 
 
 def icassp_noisy(A, variance=0.005, seed=None) -> np.ndarray:
@@ -115,7 +114,7 @@ def icassp_noisy(A, variance=0.005, seed=None) -> np.ndarray:
     """
     variance = check_positive_float("variance", variance, allow_zero=True)
     A = check_matrix(A)
-    rng = check_random_state(seed)
+    rng = check_random_state(seed, "seed")
     std = np.sqrt(variance)
     noise = std * (rng.standard_normal(A.shape) + 1j * rng.standard_normal(A.shape))
     return (A + noise).astype(complex_dtype(A.dtype))
@@ -150,5 +149,5 @@ def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarra
     N = check_positive_int("N", N)
     M = N if M is None else check_positive_int("M", M)
     dtype = check_dtype(dtype)
-    rng = check_random_state(seed)
+    rng = check_random_state(seed, "seed")
     return _gaussian((N, M), dtype.kind == "c", rng).astype(dtype)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from fastfact._validation import COMPLEX_DTYPES, check_dtype
+from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_random_state
 from fastfact.operator import KSOperator
 from fastfact.patterns import bit_reversal, butterfly_chain
 
@@ -117,7 +117,7 @@ def random_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     ((8, 8), 48)
     """
     dtype = check_dtype(dtype)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed, "seed")
     chain = butterfly_chain(N)
     twiddles = []
     for pattern in chain:
