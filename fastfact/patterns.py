@@ -12,7 +12,7 @@ This module is pure Python + numpy (layer 1 of DESIGN.md).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,6 +227,23 @@ def chain_product(left, right) -> Pattern:
     return Pattern(left.a, left.b * left.d // right.d, right.c * right.a // left.a, right.d)
 
 
+def _pattern_tuple(patterns) -> tuple[Pattern, ...]:
+    """One Pattern, or a sequence of Patterns and 4-tuples, as a non-empty tuple of Patterns."""
+    if isinstance(patterns, Pattern):
+        return (patterns,)
+    if isinstance(patterns, (str, bytes)) or not isinstance(patterns, Iterable):
+        raise TypeError(f"a chain must be a sequence of Patterns or 4-tuples (a, b, c, d), got "
+                        f"{patterns!r} of type {type(patterns).__name__}")
+    chain = tuple(Pattern.coerce(p) for p in patterns)
+    if not chain:
+        raise ValueError("a chain needs at least one pattern, got an empty sequence")
+    return chain
+
+
+def _pair(pos: int, left: Pattern, right: Pattern) -> str:
+    return f"patterns {pos} {left!r} (shape {left.shape}) and {pos + 1} {right!r} (shape {right.shape})"
+
+
 def check_chain(patterns) -> tuple[Pattern, ...]:
     """Validate a chain ``π_0 … π_{L−1}`` and return it as a tuple of Patterns.
 
@@ -241,16 +258,11 @@ def check_chain(patterns) -> tuple[Pattern, ...]:
     >>> check_chain([(1, 2, 2, 2), (2, 2, 2, 1)])
     (Pattern(1, 2, 2, 2), Pattern(2, 2, 2, 1))
     """
-    if isinstance(patterns, Pattern):
-        patterns = [patterns]
-    chain = tuple(Pattern.coerce(p) for p in patterns)
-    if not chain:
-        raise ValueError("a chain needs at least one pattern, got an empty sequence")
+    chain = _pattern_tuple(patterns)
     for pos, (left, right) in enumerate(itertools.pairwise(chain)):
         if not is_chainable(left, right):
             raise ValueError(
-                f"patterns {pos} {left!r} (shape {left.shape}) and {pos + 1} {right!r} "
-                f"(shape {right.shape}) are not chainable: need a1·c1·d1 == a2·b2·d2, a1 | a2, "
+                f"{_pair(pos, left, right)} are not chainable: need a1·c1·d1 == a2·b2·d2, a1 | a2, "
                 "d2 | d1 and an integer junction rank a1·c1/a2 == b2·d2/d1"
             )
     return chain
@@ -269,16 +281,11 @@ def check_composable(patterns) -> tuple[Pattern, ...]:
         If the sequence is empty or two consecutive patterns have mismatched sizes
         (both are named in the message).
     """
-    if isinstance(patterns, Pattern):
-        patterns = [patterns]
-    chain = tuple(Pattern.coerce(p) for p in patterns)
-    if not chain:
-        raise ValueError("a chain needs at least one pattern, got an empty sequence")
+    chain = _pattern_tuple(patterns)
     for pos, (left, right) in enumerate(itertools.pairwise(chain)):
         if left.shape[1] != right.shape[0]:
             raise ValueError(
-                f"patterns {pos} {left!r} (shape {left.shape}) and {pos + 1} {right!r} "
-                f"(shape {right.shape}) cannot be multiplied: {left.shape[1]} columns vs "
+                f"{_pair(pos, left, right)} cannot be multiplied: {left.shape[1]} columns vs "
                 f"{right.shape[0]} rows"
             )
     return chain

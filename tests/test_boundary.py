@@ -33,6 +33,10 @@ BAD_CALLS = {
                          "snr_db must be a finite number, got inf"),
     "noisy snr_db bool": (lambda: targets.noisy(EYE, snr_db=True), TypeError,
                           "snr_db must be a real number, got True"),
+    "check_chain of an int": (lambda: ff.check_chain(5), TypeError,
+                              "a chain must be a sequence of Patterns or 4-tuples.*got 5 of type int"),
+    "KSOperator patterns=None": (lambda: ff.KSOperator([], None), TypeError,
+                                 "a chain must be a sequence of Patterns.*got None"),
 }
 
 
