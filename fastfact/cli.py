@@ -91,14 +91,25 @@ def main(argv=None) -> int:
     Errors a user can fix (bad suite, output folder, scheduler, empty run) print one line
     ``fastfact: error: …`` on stderr and return 2.
     """
-    from fastfact.bench.report import ReportError
-    from fastfact.bench.runner import BenchError
-    from fastfact.bench.suite import SuiteError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (SuiteError, BenchError, ReportError) as exc:
+    except _user_errors() as exc:
         print(f"fastfact: error: {exc}", file=sys.stderr)
         return 2
+
+
+# The errors a user can fix, by the module that raises them: a handler imports what it needs,
+# so ``fastfact --help`` and ``fastfact info`` load neither the runner nor the report (pandas).
+_USER_ERRORS = {"fastfact.bench.suite": "SuiteError", "fastfact.bench.runner": "BenchError",
+                "fastfact.bench.report": "ReportError"}
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The user-error classes of the bench modules loaded so far: only those can have been raised.
+
+    An ``except`` clause evaluates this when an exception reaches it, not before.
+    """
+    return tuple(getattr(sys.modules[module], name) for module, name in _USER_ERRORS.items()
+                 if module in sys.modules)
