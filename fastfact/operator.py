@@ -12,10 +12,10 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-import scipy.sparse.linalg
 
 from fastfact._kernels import apply as kernels
 from fastfact._validation import (
@@ -27,6 +27,9 @@ from fastfact._validation import (
     set_workers,
 )
 from fastfact.patterns import Pattern, check_composable, merged_pattern
+
+if TYPE_CHECKING:
+    import scipy.sparse.linalg
 
 __all__ = ["KSOperator"]
 
@@ -328,6 +331,8 @@ class KSOperator:
         >>> bool(np.allclose(H.rmatvec(H.matvec(x)), 64 * x))  # Hᵀ H = N I
         True
         """
+        import scipy.sparse.linalg  # not at module level: `import fastfact` stays light
+
         adjoint = self.H
         return scipy.sparse.linalg.LinearOperator(
             self.shape, dtype=self._dtype, matvec=self.apply, matmat=self.apply,

@@ -14,11 +14,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse
 
 from fastfact._validation import check_positive_int
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 __all__ = [
     "Pattern",
@@ -134,6 +137,8 @@ class Pattern:
 
     def support_sparse(self) -> scipy.sparse.csr_array:
         """Support as a ``scipy.sparse.csr_array`` of ones (dtype int8)."""
+        import scipy.sparse  # not at module level: `import fastfact` stays light
+
         rows, cols = self.indices()
         data = np.ones(self.nnz, dtype=np.int8)
         return scipy.sparse.csr_array((data, (rows.ravel(), cols.ravel())), shape=self.shape)

@@ -8,7 +8,6 @@ bit reversal, ``F_N Π = B_0 ⋯ B_{L−1}`` with ``B_ℓ = I_{2^ℓ} ⊗ [[I_m,
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
 from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_random_state
 from fastfact.operator import KSOperator
@@ -139,6 +138,8 @@ def hadamard_matrix(N: int) -> np.ndarray:
            [ 1.,  1., -1., -1.],
            [ 1., -1., -1.,  1.]])
     """
+    import scipy.linalg  # not at module level: it is the heaviest import of `import fastfact`
+
     butterfly_chain(N)  # validates N
     return scipy.linalg.hadamard(N).astype(np.float64)
 

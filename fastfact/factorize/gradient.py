@@ -9,7 +9,6 @@ twiddles are optimized through their real and imaginary parts.
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
 
 from fastfact._validation import check_positive_float, check_positive_int
 
@@ -113,6 +112,8 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
         x = x - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
         history.append(problem.rel_error(objective.unpack(x)))
     if lbfgs_iter:
+        import scipy.optimize  # here, not at module level: it costs ~0.3 s on `import fastfact`
+
         result = scipy.optimize.minimize(
             objective, x, jac=True, method="L-BFGS-B",
             callback=lambda xk: history.append(problem.rel_error(objective.unpack(xk))),
