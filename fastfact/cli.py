@@ -98,7 +98,16 @@ def main(argv=None) -> int:
     except _user_errors() as exc:
         print(f"fastfact: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if exc.name not in _BENCH_EXTRA:
+            raise
+        print(f"fastfact: error: `fastfact {args.command}` needs {exc.name}, which is not installed; "
+              "install the bench extra: pip install 'fastfact[bench]'", file=sys.stderr)
+        return 2
 
+
+# Top-level modules of the optional dependencies in pyproject's `bench` extra.
+_BENCH_EXTRA = {"pandas", "matplotlib", "tqdm", "joblib", "threadpoolctl", "asv"}
 
 # The errors a user can fix, by the module that raises them: a handler imports what it needs,
 # so ``fastfact --help`` and ``fastfact info`` load neither the runner nor the report (pandas).
