@@ -205,3 +205,29 @@ def set_workers(workers):
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+def parallel_threads(work: int, min_work: int, workers=None) -> int:
+    """How many threads a call doing ``work`` should run on: the one policy for going parallel.
+
+    An explicit ``workers`` is honoured as given (a benchmark then measures the thread count it
+    records, and tests reach the parallel kernels on small inputs). By default (None) a call
+    uses all of Numba's current threads when ``work >= min_work`` and one thread below it, where
+    starting the threads, and waiting for one the OS has descheduled, costs more than the work
+    they would share.
+
+    Parameters
+    ----------
+    work : int
+        Size of the call, in the unit of ``min_work``.
+    min_work : int
+        Where the caller's kernels start to gain from threads. It is measured per kernel family
+        because it depends on how many parallel regions one call opens (an apply opens one per
+        pass; a factorization opens many small ones).
+    workers : int or None
+        The caller's ``workers`` argument (validated here).
+    """
+    workers = check_workers(workers)
+    if workers is not None:
+        return workers
+    return numba.get_num_threads() if work >= min_work else 1

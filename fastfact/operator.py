@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
 from fastfact._kernels import apply as kernels
@@ -24,6 +23,7 @@ from fastfact._validation import (
     check_positive_int,
     check_workers,
     compute_dtype,
+    parallel_threads,
     set_workers,
 )
 from fastfact.patterns import Pattern, check_composable, merged_pattern
@@ -40,7 +40,8 @@ _MAX_GROUP_LOG2 = 5
 _TILE_COLUMNS = 64
 # Batches narrower than this take the per-sample kernel (short column tiles do not vectorize).
 _COLUMNS_MIN_BATCH = 16
-# Below this many multiply-adds a call stays on one thread (thread start-up dominates).
+# Below this many multiply-adds (nnz · batch) an apply stays on one thread by default, see
+# _validation.parallel_threads.
 _PARALLEL_MIN_MACS = 1 << 18
 
 
@@ -370,7 +371,8 @@ class KSOperator:
             Input vector(s), batch last. Integer input is cast to float64; complex input
             to a real operator gives complex output.
         workers : int, optional
-            Number of threads (default: Numba's current setting).
+            Number of threads, used as given. By default Numba's current setting, or one
+            thread for calls below 2^18 multiply-adds (``nnz · batch``).
 
         Returns
         -------
@@ -404,12 +406,13 @@ class KSOperator:
         buf0 = np.empty((rows, batch), dtype=dtype)
         buf1 = np.empty((rows if np.any(targets == 1) else 0, batch), dtype=dtype)
         width = 2 if plan.cplx else 1
-        with set_workers(workers):
+        threads = self._threads(batch, workers)
+        with set_workers(threads if threads > 1 else None):
             args = (plan.cplx, plan.flat, plan.offsets, plan.patterns, plan.forms, kinds, los,
                     his, targets, plan.in_rows, plan.identity, _real_view(x), _real_view(out),
                     _real_view(buf0), _real_view(buf1), tile * width)
-            if self._parallel(batch):
-                kernels.chain_cols_parallel(*args, numba.get_num_threads())
+            if threads > 1:
+                kernels.chain_cols_parallel(*args, threads)
             else:
                 kernels.chain_cols_serial(*args)
         if self._out_perm is not None:
@@ -427,7 +430,8 @@ class KSOperator:
         x : array_like
             Shape ``(batch, n)`` or ``(n,)``.
         workers : int, optional
-            Number of threads (default: Numba's current setting).
+            Number of threads, used as given. By default Numba's current setting, or one
+            thread for calls below 2^18 multiply-adds (``nnz · batch``).
 
         Returns
         -------
@@ -453,17 +457,18 @@ class KSOperator:
         out = np.empty((x.shape[0], self.shape[0]), dtype=dtype)
         if x.shape[0] == 0:
             return out
-        with set_workers(workers):
+        threads = self._threads(x.shape[0], workers) if x.shape[0] > 1 else 1
+        with set_workers(threads if threads > 1 else None):
             args = (plan.cplx, plan.flat, plan.offsets, plan.patterns, plan.forms, plan.in_rows,
                     plan.out_rows, _real_view(x), _real_view(out), plan.max_dim)
-            if x.shape[0] > 1 and self._parallel(x.shape[0]):
-                kernels.chain_rows_parallel(*args, numba.get_num_threads())
+            if threads > 1:
+                kernels.chain_rows_parallel(*args, threads)
             else:
                 kernels.chain_rows_serial(*args)
         return out
 
-    def _parallel(self, batch: int) -> bool:
-        return numba.get_num_threads() > 1 and self.nnz * batch >= _PARALLEL_MIN_MACS
+    def _threads(self, batch: int, workers) -> int:
+        return parallel_threads(self.nnz * batch, _PARALLEL_MIN_MACS, workers)
 
     def __matmul__(self, x):
         if isinstance(x, KSOperator):

@@ -175,6 +175,24 @@ def test_workers_changes_threads_only_inside_the_call():
     assert numba.get_num_threads() == before
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
+@pytest.mark.parametrize(("shape", "method", "kernel"), [((64, 32), "apply", "chain_cols_parallel"),
+                                                         ((32, 64), "apply_rows", "chain_rows_parallel")])
+def test_workers_picks_the_kernel_by_the_one_parallel_policy(monkeypatch, shape, method, kernel):
+    """Small work: one thread by default, the parallel kernel when workers asks for two."""
+    from fastfact._kernels import apply as kernels
+
+    calls = []
+    parallel = getattr(kernels, kernel)
+    monkeypatch.setattr(kernels, kernel, lambda *args: calls.append(args[-1]) or parallel(*args))
+    op = random_butterfly(64, seed=0)
+    x = np.random.default_rng(0).standard_normal(shape)
+    serial = getattr(op, method)(x)
+    assert calls == []  # 64 · 12 · 32 multiply-adds: below the default threshold
+    assert np.allclose(getattr(op, method)(x, workers=2), serial, rtol=1e-13, atol=0)
+    assert calls == [2]
+
+
 # ---------------------------------------------------------------- bad input
 def test_rejects_twiddles_that_do_not_match_patterns():
     chain = butterfly_chain(4)

@@ -131,3 +131,15 @@ def test_set_workers_restores_the_thread_count():
 def test_check_workers_refuses(workers, error):
     with pytest.raises(error, match="workers must be None or"):
         v.check_workers(workers)
+
+
+def test_parallel_threads_honours_workers_and_defaults_by_size():
+    threads = numba.get_num_threads()
+    assert v.parallel_threads(10, 100) == 1
+    assert v.parallel_threads(100, 100) == threads
+    assert v.parallel_threads(10, 100, workers=1) == 1
+    assert v.parallel_threads(10**9, 100, workers=1) == 1
+    if numba.config.NUMBA_NUM_THREADS >= 2:
+        assert v.parallel_threads(10, 100, workers=2) == 2  # as given, even for small work
+    with pytest.raises(ValueError, match="workers must be None or"):
+        v.parallel_threads(10, 100, workers=0)

@@ -12,6 +12,7 @@ from fastfact._validation import (
     check_permutation,
     check_random_state,
     double_precision,
+    parallel_threads,
     set_workers,
 )
 from fastfact.operator import KSOperator
@@ -127,9 +128,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     rng = check_random_state(random_state)
     best = None
     total_seconds = 0.0
-    if workers is None and A.size < _PARALLEL_MIN_ENTRIES:
-        workers = 1
-    with set_workers(workers):
+    with set_workers(parallel_threads(A.size, _PARALLEL_MIN_ENTRIES, workers)):
         for name, candidate in candidates.items():
             start = time.perf_counter()
             target = A if candidate is None else _ks.permute_columns(A, candidate)
