@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import sys
 
 import numba
 import numpy as np
@@ -22,12 +23,12 @@ def compute_dtype(dtype, what: str) -> np.dtype:
     """The supported dtype that data of ``dtype`` is computed in.
 
     Bool and integers become float64, float16 becomes float32, float32/64 and complex64/128
-    stay; anything else is a TypeError naming ``what``.
+    stay (in native byte order); anything else is a TypeError naming ``what``.
 
     Examples
     --------
-    >>> compute_dtype(np.int32, "x"), compute_dtype(np.float16, "x")
-    (dtype('float64'), dtype('float32'))
+    >>> compute_dtype(np.int32, "x"), compute_dtype(np.float16, "x"), compute_dtype(">c8", "x")
+    (dtype('float64'), dtype('float32'), dtype('complex64'))
     """
     dtype = np.dtype(dtype)
     if dtype.kind in "biu":
@@ -35,7 +36,7 @@ def compute_dtype(dtype, what: str) -> np.dtype:
     if dtype.kind == "f" and dtype.itemsize <= 8:
         return np.dtype(np.float32 if dtype.itemsize <= 4 else np.float64)
     if dtype.kind == "c" and dtype.itemsize <= 16:
-        return np.dtype(dtype)
+        return np.dtype(np.complex64 if dtype.itemsize == 8 else np.complex128)  # native byte order
     raise TypeError(
         f"{what} has dtype {dtype}, which fastfact does not support; accepted: "
         f"{', '.join(FLOAT_DTYPES)} (integer and bool input is cast to float64, float16 to float32)"
@@ -64,19 +65,45 @@ def check_dtype(dtype, accepted: tuple[str, ...] = FLOAT_DTYPES, name: str = "dt
 
 
 # ---------------------------------------------------------------------- arrays
+def as_array(value, name: str) -> np.ndarray:
+    """``value`` as an ndarray: scipy.sparse input densified, masked and ragged input refused.
+
+    Sparse input is densified because every caller reads the whole matrix and returns a dense
+    result of at least that size (a KS product of a sparse batch is dense).
+    """
+    if "scipy.sparse" in sys.modules and sys.modules["scipy.sparse"].issparse(value):
+        return value.toarray()
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array, which fastfact does not support; pass "
+                        f"{name}.filled(value) or an ndarray")
+    try:
+        return np.asarray(value)
+    except ValueError as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be an array of numbers, got a {type(value).__name__} that numpy "
+                        f"cannot convert: {exc}") from None
+
+
+def as_kernel_array(array: np.ndarray, dtype) -> np.ndarray:
+    """``array`` in ``dtype``, C-contiguous and writable: the one layout the kernels take.
+
+    No copy when it already is one. Read-only (``np.load(mmap_mode="r")``, ``np.frombuffer``),
+    Fortran-ordered, strided, negative-stride and broadcast arrays are copied; Numba compiles
+    read-only arrays as a separate type that the kernels' buffer selection cannot unify.
+    """
+    return np.require(array, dtype=dtype, requirements=("C", "W"))
+
+
 def check_matrix(A, name: str = "A") -> np.ndarray:
-    """``A`` as a finite 2-D C-contiguous array of a supported floating dtype.
+    """``A`` as a finite non-empty 2-D matrix in its compute dtype and the kernels' layout.
 
     No copy is made when ``A`` already is one; the factorization methods never write into it.
     """
-    A = np.asarray(A)
-    if A.dtype == object:
-        raise TypeError(f"{name} must be a numeric array, got an array of Python objects")
+    A = as_array(A, name)
     if A.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {A.shape}")
     if 0 in A.shape:
         raise ValueError(f"{name} must be non-empty, got shape {A.shape}")
-    A = np.ascontiguousarray(A, dtype=compute_dtype(A.dtype, name))
+    A = as_kernel_array(A, compute_dtype(A.dtype, name))
     if not np.isfinite(A).all():
         bad = np.argwhere(~np.isfinite(A))[0]
         raise ValueError(
@@ -86,6 +113,13 @@ def check_matrix(A, name: str = "A") -> np.ndarray:
     return A
 
 
+def _describe(value) -> str:
+    """``value`` for an error message: arrays by dtype and shape (their repr can be huge)."""
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    return repr(value)
+
+
 def check_permutation(name: str, perm, size: int, accepted: str = "an integer array") -> np.ndarray | None:
     """None, or ``perm`` as an int64 permutation of ``range(size)``.
 
@@ -93,9 +127,10 @@ def check_permutation(name: str, perm, size: int, accepted: str = "an integer ar
     """
     if perm is None:
         return None
-    array = np.asarray(perm)
+    array = as_array(perm, name)
     if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be {accepted} (a permutation of range({size})), got {perm!r}")
+        raise TypeError(f"{name} must be {accepted} (a permutation of range({size})), got "
+                        f"{_describe(perm)}")
     if array.shape != (size,):
         raise ValueError(f"{name} must have shape ({size},) to match the operator, got {array.shape}")
     array = array.astype(np.int64)
@@ -129,12 +164,13 @@ def _is_int(value) -> bool:
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer))
 
 
-def check_positive_int(name: str, value) -> int:
-    """``value`` as an int >= 1."""
+def check_positive_int(name: str, value, allow_zero: bool = False) -> int:
+    """``value`` as an int >= 1 (or >= 0 with ``allow_zero``)."""
+    accepted = "a non-negative int" if allow_zero else "a positive int"
     if not _is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
+        raise TypeError(f"{name} must be {accepted}, got {value!r} of type {type(value).__name__}")
+    if value < (0 if allow_zero else 1):
+        raise ValueError(f"{name} must be {accepted}, got {value}")
     return int(value)
 
 
@@ -159,6 +195,23 @@ def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
         accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
         raise ValueError(f"{name} must be {accepted}, got {value}")
     return value
+
+
+def check_reals(name: str, value, length: int) -> tuple[float, ...]:
+    """``value`` as a tuple of ``length`` finite floats (a list, tuple or 1-D array of them)."""
+    accepted = f"a sequence of {length} real numbers"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be {accepted}, got {value!r} of type {type(value).__name__}")
+    if len(value) != length:
+        raise ValueError(f"{name} must be {accepted}, got {value!r} ({len(value)} of them)")
+    return tuple(check_real(f"{name}[{i}]", item) for i, item in enumerate(value))
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool: True/False or a numpy bool (a string such as "no" is refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
+    return bool(value)
 
 
 def check_choice(name: str, value, choices) -> str:

@@ -18,6 +18,9 @@ import numpy as np
 
 from fastfact._kernels import apply as kernels
 from fastfact._validation import (
+    as_array,
+    as_kernel_array,
+    check_bool,
     check_dtype,
     check_permutation,
     check_positive_int,
@@ -187,7 +190,8 @@ class KSOperator:
             raise ValueError(
                 f"got {len(twiddles)} twiddles for {len(self._patterns)} patterns; need one per pattern"
             )
-        arrays = [np.asarray(t) for t in twiddles]
+        check_finite = check_bool("check_finite", check_finite)
+        arrays = [as_array(t, f"twiddles[{ell}]") for ell, t in enumerate(twiddles)]
         dtype = np.result_type(*[compute_dtype(t.dtype, f"twiddles[{ell}]")
                                  for ell, t in enumerate(arrays)])
         checked = []
@@ -348,7 +352,7 @@ class KSOperator:
         return self._plans[dtype]
 
     def _prepare(self, x, axis: int):
-        x = np.asarray(x)
+        x = as_array(x, "input")
         dtype = np.result_type(self._dtype, compute_dtype(x.dtype, "input"))
         if x.ndim not in (1, 2):
             raise ValueError(
@@ -360,7 +364,7 @@ class KSOperator:
             expected = f"({n_in},) or " + (f"({n_in}, batch)" if axis == 0 else f"(batch, {n_in})")
             raise ValueError(f"input of shape {x.shape} does not match the operator of shape "
                              f"{self.shape}: expected {expected}")
-        return np.ascontiguousarray(x, dtype=dtype), dtype
+        return as_kernel_array(x, dtype), dtype
 
     def apply(self, x, workers=None) -> np.ndarray:
         """Compute ``A @ x`` for ``x`` of shape ``(n,)`` or ``(n, batch)``.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fastfact._validation import check_positive_int
+from fastfact._validation import as_array, check_positive_int
 
 if TYPE_CHECKING:
     import scipy.sparse
@@ -145,7 +145,7 @@ class Pattern:
 
     def to_dense(self, twiddle: np.ndarray) -> np.ndarray:
         """Dense matrix of the factor whose coefficients are ``twiddle``."""
-        twiddle = np.asarray(twiddle)
+        twiddle = as_array(twiddle, "twiddle")
         if twiddle.shape != self.twiddle_shape:
             raise ValueError(
                 f"twiddle of {self!r} must have shape (a, d, b, c) = {self.twiddle_shape}, "
@@ -161,7 +161,7 @@ class Pattern:
 
         Entries of ``matrix`` outside the support are ignored.
         """
-        matrix = np.asarray(matrix)
+        matrix = as_array(matrix, "matrix")
         if matrix.shape != self.shape:
             raise ValueError(f"matrix for {self!r} must have shape {self.shape}, got {matrix.shape}")
         rows, cols = self.indices()

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from fastfact._validation import (
+    check_bool,
     check_matrix,
     check_permutation,
     check_random_state,
@@ -120,8 +121,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     patterns = check_chain_for(chain, A.shape)
     fn = get_method(method)
     _check_options(fn, options, method)
-    if not isinstance(certificate, (bool, np.bool_)):
-        raise TypeError(f"certificate must be a bool, got {certificate!r}")
+    certificate = check_bool("certificate", certificate)
     if perm is None:
         perm = _warm_start_perm(options)
     candidates = _perm_candidates(perm, A.shape[1])

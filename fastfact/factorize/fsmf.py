@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fastfact._kernels import als as kernels
-from fastfact._validation import check_choice, check_matrix, check_random_state
+from fastfact._validation import as_array, check_choice, check_matrix, check_random_state
 
 from ._result import ConvergenceWarning
 from ._start import check_iteration_options, converged
@@ -61,7 +61,7 @@ class TwoFactorResult:
 
 
 def _check_mask(mask, name: str, shape_hint: str) -> np.ndarray:
-    mask = np.asarray(mask)
+    mask = as_array(mask, name)
     if mask.ndim != 2:
         raise ValueError(f"{name} must be a 2-D boolean mask of shape {shape_hint}, got shape "
                          f"{mask.shape}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastfact._validation import check_positive_float, check_positive_int
+from fastfact._validation import check_positive_float, check_positive_int, check_reals
 
 from . import _ks
 from ._problem import MethodOutput, Problem
@@ -85,11 +85,8 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
     """
     adam_iter = check_positive_int("adam_iter", adam_iter)
     lr = check_positive_float("lr", lr)
-    if isinstance(lbfgs_iter, bool) or not isinstance(lbfgs_iter, (int, np.integer)):
-        raise TypeError(f"lbfgs_iter must be a non-negative int, got {lbfgs_iter!r}")
-    if lbfgs_iter < 0:
-        raise ValueError(f"lbfgs_iter must be a non-negative int, got {lbfgs_iter}")
-    beta1, beta2 = (float(b) for b in betas)
+    lbfgs_iter = check_positive_int("lbfgs_iter", lbfgs_iter, allow_zero=True)
+    beta1, beta2 = check_reals("betas", betas, 2)
     if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
         raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
     check_pure(problem.chain, "gradient")
