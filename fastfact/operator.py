@@ -434,8 +434,7 @@ class KSOperator:
         x : array_like
             Shape ``(batch, n)`` or ``(n,)``.
         workers : int, optional
-            Number of threads, used as given. By default Numba's current setting, or one
-            thread for calls below 2^18 multiply-adds (``nnz · batch``).
+            Number of threads, as in :meth:`apply`.
 
         Returns
         -------
