@@ -84,13 +84,13 @@ def as_array(value, name: str) -> np.ndarray:
 
 
 def as_kernel_array(array: np.ndarray, dtype) -> np.ndarray:
-    """``array`` in ``dtype``, C-contiguous and writable: the one layout the kernels take.
+    """``array`` in ``dtype``, C-contiguous, aligned and writable: the one layout the kernels take.
 
     No copy when it already is one. Read-only (``np.load(mmap_mode="r")``, ``np.frombuffer``),
-    Fortran-ordered, strided, negative-stride and broadcast arrays are copied; Numba compiles
-    read-only arrays as a separate type that the kernels' buffer selection cannot unify.
+    Fortran-ordered, strided, negative-stride, broadcast and unaligned arrays are copied; Numba
+    types read-only arrays apart, and the kernels' buffer selection cannot unify the two types.
     """
-    return np.require(array, dtype=dtype, requirements=("C", "W"))
+    return np.require(array, dtype=dtype, requirements=("C", "A", "W"))
 
 
 def check_matrix(A, name: str = "A") -> np.ndarray:
@@ -141,6 +141,10 @@ def check_permutation(name: str, perm, size: int, accepted: str = "an integer ar
 
 
 # ---------------------------------------------------------------------- scalars
+def _is_int(value) -> bool:
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer))
+
+
 def check_random_state(random_state, name: str = "random_state") -> np.random.Generator:
     """``random_state`` as a numpy Generator; the one place seeds are read.
 
@@ -158,10 +162,6 @@ def check_random_state(random_state, name: str = "random_state") -> np.random.Ge
     if random_state < 0:
         raise ValueError(f"{name} must be a non-negative int, got {random_state}")
     return np.random.default_rng(int(random_state))
-
-
-def _is_int(value) -> bool:
-    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer))
 
 
 def check_positive_int(name: str, value, allow_zero: bool = False) -> int:

@@ -80,7 +80,7 @@ def test_bad_input_is_refused_naming_the_argument(case):
 
 # ---------------------------------------------------------------- layouts and dtypes just work
 LAYOUTS = ("c", "fortran", "transposed_view", "negative_stride", "strided_slice", "broadcast",
-           "read_only", "read_only_fortran", "frombuffer")
+           "read_only", "read_only_fortran", "frombuffer", "unaligned")
 INPUT_DTYPES = ("float32", "float64", "complex64", "complex128", ">f8", ">c16", "<f4", "int32",
                 "uint8", "bool", "float16")
 
@@ -107,6 +107,11 @@ def in_layout(values: np.ndarray, layout: str) -> np.ndarray:
         return out
     if layout == "frombuffer":
         return np.frombuffer(np.ascontiguousarray(values).tobytes(), dtype=values.dtype).reshape(values.shape)
+    if layout == "unaligned":
+        data = np.ascontiguousarray(values).tobytes()
+        out = np.frombuffer(bytearray(b"\0" + data), dtype=values.dtype, offset=1).reshape(values.shape)
+        assert values.dtype.itemsize == 1 or not out.flags.aligned
+        return out
     raise AssertionError(layout)
 
 

@@ -1,5 +1,8 @@
 """The validation layer: the one dtype rule, scalar checkers and the workers convention."""
 
+import ast
+import inspect
+
 import numba
 import numpy as np
 import pytest
@@ -143,3 +146,10 @@ def test_parallel_threads_honours_workers_and_defaults_by_size():
         assert v.parallel_threads(10, 100, workers=2) == 2  # as given, even for small work
     with pytest.raises(ValueError, match="workers must be None or"):
         v.parallel_threads(10, 100, workers=0)
+
+
+def test_the_validation_layer_imports_nothing_of_fastfact():
+    tree = ast.parse(inspect.getsource(v))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported and not {name for name in imported if name.split(".")[0] == "fastfact"}
