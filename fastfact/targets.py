@@ -20,16 +20,9 @@ from fastfact._validation import (
     check_real,
     complex_dtype,
 )
-from fastfact.transforms import dft_matrix, random_butterfly
+from fastfact.transforms import dft_matrix, random_butterfly, standard_gaussian
 
 __all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy"]
-
-def _gaussian(shape, complex_: bool, rng: np.random.Generator) -> np.ndarray:
-    noise = rng.standard_normal(shape)
-    if complex_:
-        noise = (noise + 1j * rng.standard_normal(shape)) / np.sqrt(2)
-    return noise
-
 
 def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
     """``A + ε‖A‖_F E/‖E‖_F`` with i.i.d. Gaussian ``E`` (complex when ``A`` is complex).
@@ -72,7 +65,7 @@ def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
                                      allow_zero=True)
     A = check_matrix(A)
     rng = check_random_state(seed, "seed")
-    noise = _gaussian(A.shape, A.dtype.kind == "c", rng)
+    noise = standard_gaussian(A.shape, A.dtype.kind == "c", rng)
     scale = level * np.linalg.norm(A) / np.linalg.norm(noise)
     return (A + scale * noise).astype(A.dtype)
 
@@ -150,4 +143,4 @@ def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarra
     M = N if M is None else check_positive_int("M", M)
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
-    return _gaussian((N, M), dtype.kind == "c", rng).astype(dtype)
+    return standard_gaussian((N, M), dtype.kind == "c", rng).astype(dtype)

@@ -16,6 +16,14 @@ from fastfact.patterns import bit_reversal, butterfly_chain
 __all__ = ["dft", "dft_matrix", "hadamard", "hadamard_matrix", "idft", "random_butterfly"]
 
 
+def standard_gaussian(shape, complex_values: bool, rng: np.random.Generator) -> np.ndarray:
+    """I.i.d. standard Gaussian entries; complex ones are ``(g + i g')/√2`` (unit variance)."""
+    values = rng.standard_normal(shape)
+    if complex_values:
+        values = (values + 1j * rng.standard_normal(shape)) / np.sqrt(2)
+    return values
+
+
 def hadamard(N: int, dtype=np.float64) -> KSOperator:
     """The Sylvester Hadamard matrix ``scipy.linalg.hadamard(N)`` as a butterfly operator.
 
@@ -120,10 +128,7 @@ def random_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     chain = butterfly_chain(N)
     twiddles = []
     for pattern in chain:
-        tw = rng.standard_normal(pattern.twiddle_shape)
-        if dtype.kind == "c":
-            tw = (tw + 1j * rng.standard_normal(pattern.twiddle_shape)) / np.sqrt(2)
-        twiddles.append(tw.astype(dtype))
+        twiddles.append(standard_gaussian(pattern.twiddle_shape, dtype.kind == "c", rng).astype(dtype))
     return KSOperator(twiddles, chain)
 
 
