@@ -130,3 +130,19 @@ def factor_objective(A, factors):
     for factor in factors[1:]:
         product = product @ factor
     return float(np.linalg.norm(A - product))
+
+
+def dft_exact(X):
+    """``F_N @ X`` entry by entry: exactly reduced roots of unity, ``math.fsum`` per part."""
+    import cmath
+    import math
+
+    X = np.asarray(X, dtype=np.complex128)
+    N, batch = X.shape
+    Y = np.empty((N, batch), dtype=np.complex128)
+    for k in range(N):
+        roots = [cmath.exp(-2j * cmath.pi * ((j * k) % N) / N) for j in range(N)]
+        for b in range(batch):
+            terms = [root * X[j, b] for j, root in enumerate(roots)]
+            Y[k, b] = complex(math.fsum(t.real for t in terms), math.fsum(t.imag for t in terms))
+    return Y
