@@ -1,34 +1,45 @@
-"""asv: accuracy of each factorization method, tracked across commits.
+"""asv: accuracy of each factorization variant, tracked across commits.
 
 ``track_rel_error`` is ‖A − Â‖_F / ‖A‖_F and ``track_bound_ratio`` its ratio to the lower-bound
 certificate max_s E_s(A) of the target (≥ 1; ≤ √(L−1) for the orthonormalized hierarchical
-algorithm), per method × target × N × noise. All factorizations run once, in ``setup_cache``;
-the tracks read their results. A peer has no certificate of its own: its error is divided by
-the certificate fastfact computed for the same target.
+algorithm), per variant × target × N × noise. All factorizations run once, in ``setup_cache``;
+the tracks read their results. An implementation without a certificate of its own (a peer)
+has its error divided by the certificate fastfact's hierarchical method computes for the
+same target.
 """
 
 import numpy as np
 
-from fastfact.bench.tasks import certificate_floor, solver_call
+from fastfact import impls
+from fastfact.bench.cases import relative_error
+from fastfact.bench.tolerances import certificate_floor
 from fastfact.bench.workloads import TARGETS, build_target
 from fastfact.patterns import butterfly_chain
 
-from .solvers import require, solvers
+from .common import factorize_variants, prepared_factorization
 
-SOLVERS = solvers()
+VARIANTS = factorize_variants()
 TARGET_NAMES = ["hadamard", "dft", "random-butterfly"]
 SIZES = [64, 256]
 NOISE = ["0", "0.01", "0.1"]
 
 
 def _certificate(A, perm):
-    from fastfact.factorize import factorize
+    case = impls.FactorizeCase(A, butterfly_chain(A.shape[0]), perm)
+    prepared = impls.get("factorize", "hierarchical").prepare(case)
+    prepared.run()
+    return prepared.outcome().lower_bound
 
-    return factorize(A, butterfly_chain(A.shape[0]), perm=perm).lower_bound
+
+def _accuracy(label, A, perm, bound):
+    prepared = prepared_factorization(label, A, butterfly_chain(A.shape[0]), perm)
+    prepared.run()
+    error = relative_error(prepared.outcome().output, A)
+    return error, error / bound if bound > certificate_floor(np.float64) else 1.0
 
 
 class Accuracy:
-    params = (list(SOLVERS), TARGET_NAMES, SIZES, NOISE)
+    params = (list(VARIANTS), TARGET_NAMES, SIZES, NOISE)
     param_names = ("method", "target", "N", "noise")
     timeout = 600
 
@@ -40,20 +51,12 @@ class Accuracy:
                 for noise in NOISE:
                     A = build_target(target, N, 0, float(noise), "relative", np.float64)
                     bound = _certificate(A, target.perm)
-                    for label, solver in SOLVERS.items():
+                    for label in VARIANTS:
                         key = (label, target_name, N, noise)
                         try:
-                            require(solver)
-                            result = solver_call(solver.as_dict(), A, butterfly_chain(N),
-                                                 target.perm, 0, 1)()
+                            results[key] = _accuracy(label, A, target.perm, bound)
                         except Exception as exc:
                             results[key] = f"{type(exc).__name__}: {exc}"
-                            continue
-                        approximation = (result.approximation if hasattr(result, "approximation")
-                                         else result.operator.to_dense())
-                        error = np.linalg.norm(approximation - A) / np.linalg.norm(A)
-                        ratio = error / bound if bound > certificate_floor(np.float64) else 1.0
-                        results[key] = (float(error), float(ratio))
         return results
 
     def setup(self, results, method, target, N, noise):

@@ -35,11 +35,17 @@ def test_asv_check_passes():
     assert "No problems found" in completed.stdout
 
 
-def test_suites_enumerate_methods_from_the_registry():
-    code = ("from benchmarks.solvers import solvers\n"
+def test_suites_enumerate_implementations_from_the_registry():
+    code = ("from benchmarks.common import apply_names, factorize_variants\n"
+            "from benchmarks.bench_apply import ApplyDFT\n"
+            "from fastfact import impls\n"
             "from fastfact.factorize import available_methods\n"
-            "labels = solvers()\n"
-            "names = {s.name for s in labels.values()}\n"
+            "variants = factorize_variants()\n"
+            "names = {name for name, _ in variants.values()}\n"
             "assert set(available_methods()) <= names, (names, available_methods())\n"
-            "assert 'pyfaust-butterfly' in names\n")
+            "assert 'pyfaust-butterfly' in names\n"
+            "assert variants['hierarchical-balanced'] == ('hierarchical', {'order': 'balanced'})\n"
+            "assert 'pyfaust-palm4msa' not in names  # declares no tracked variant: too slow\n"
+            "dft = {i.name for i in impls.implementations('apply') if i.computes('dft')}\n"
+            "assert set(ApplyDFT.params[2]) == dft == set(apply_names('dft'))\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fastfact.bench.claims import evaluate_claims, fitted_slope
-from fastfact.bench.report import ReportError, compare_runs, load_run, write_report
+from fastfact.bench.claims import evaluate_claims, fitted_slope, guarantee
+from fastfact.bench.report import (
+    ReportError,
+    apply_table,
+    compare_runs,
+    load_run,
+    problems_table,
+    write_report,
+)
 from fastfact.bench.results import COLUMNS
 from fastfact.bench.runner import run_suite
 from fastfact.bench.suite import load_suite
@@ -65,11 +72,11 @@ def run(tmp_path_factory):
 
 def test_report_files_and_sections(run):
     markdown = (run / "report.md").read_text()
-    for heading in ("## Machine", "## Peers", "## Paper says / we measure",
-                    "## Apply: fastfact time and time ratio to each peer",
+    for heading in ("## Machine", "## Implementations", "## Paper says / we measure",
+                    "## Apply: reference time and time ratio to each peer",
                     "## Factorization accuracy", "## Factorization time", "## Figures"):
         assert heading in markdown
-    assert "| dft | 64 | 8 | float64 |" in markdown
+    assert "| dft | 64 | 8 | float64 | fastfact |" in markdown  # reference: fastfact
     assert "not measured in this run" in markdown  # the H9 claim has no rows
     figures = re.findall(r"!\[[^]]*\]\((figures/[a-z_]+\.png)\)", markdown)
     assert {"figures/speedup.png", "figures/apply_time.png", "figures/pareto.png",
@@ -101,6 +108,38 @@ def test_peer_bound_ratio_uses_fastfact_certificate(run, tmp_path):
     peer = loaded[loaded["impl"] == "pyfaust-butterfly"].set_index("seed")["bound_ratio"]
     assert peer[0] == pytest.approx(2.0)
     assert np.isnan(peer[1])  # a round-off certificate says nothing
+
+
+def test_unchecked_outputs_are_listed_with_the_problems():
+    base = {"kind": "apply", "target": "hadamard", "N": 2**16, "batch": 512, "dtype": "float64",
+            "method": "apply", "reference": "fastfact", "seconds": 1.0, "time_ratio": 1.0}
+    rows = pd.DataFrame([
+        {**base, "impl": "fastfact", "status": "ok", "oracle": "none: N·batch too large"},
+        {**base, "impl": "pyfwht", "status": "ok", "oracle": "none: N·batch too large"},
+        {**base, "N": 64, "impl": "pyfwht", "status": "ok", "oracle": "exact"},
+        {**base, "N": 64, "impl": "ghost", "status": "absent", "error": "not installed"},
+    ], columns=COLUMNS)
+    table = problems_table(rows)
+    assert table[["status", "impl"]].values.tolist() == [
+        ["absent", "ghost"], ["unchecked", "fastfact"], ["unchecked", "pyfwht"]]
+    assert set(table.loc[table["status"] == "unchecked", "error"]) == {"none: N·batch too large"}
+
+
+def test_apply_table_compares_each_peer_with_the_rows_reference():
+    base = {"kind": "apply", "target": "dft", "N": 64, "batch": 1, "dtype": "float64",
+            "method": "apply", "status": "ok", "reference": "numpy-fft"}
+    rows = pd.DataFrame([{**base, "impl": "numpy-fft", "seconds": 2e-3, "time_ratio": 1.0},
+                         {**base, "impl": "fastfact", "seconds": 1e-3, "time_ratio": 2.0}],
+                        columns=COLUMNS)
+    table = apply_table(rows)
+    assert table.columns.tolist() == ["target", "N", "batch", "dtype", "reference",
+                                      "reference ms", "÷ fastfact"]
+    assert table.iloc[0]["reference"] == "numpy-fft" and table.iloc[0]["÷ fastfact"].startswith("2")
+
+
+def test_guarantee_comes_from_the_rows_factor_count():
+    assert guarantee(10) == 3.0 and guarantee(2) == 1.0  # two factors: the split is optimal
+    assert np.isnan(guarantee(float("nan")))  # rows written before the column existed
 
 
 def test_claims_measure_the_rows():

@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fastfact import peers
 from fastfact.bench.results import COLUMNS, RowsWriter, finished_tasks
 from fastfact.bench.runner import BenchError, run_suite
 from fastfact.bench.suite import load_suite
+from fastfact.impls import Implementation
+from fastfact.impls._registry import _REGISTRY
 
 APPLY = """
 [suite]
@@ -102,11 +103,17 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert (rows[rows["N"] == 16]["status"] == "ok").all()
 
 
+class _GhostFWHT(Implementation):
+    name = "ghost-fwht"
+    kind = "apply"
+    summary = "not installed here"
+    distribution = module = "fastfact_no_such_package"
+    transforms = ("hadamard",)
+    layout = "rows"
+
+
 def test_absent_peer_is_reported_in_rows_and_meta(tmp_path, monkeypatch):
-    ghost = peers.Peer("ghost-fwht", "apply", "not installed here",
-                       distribution="fastfact-no-such-package", optional=True,
-                       transforms=("hadamard",))
-    monkeypatch.setitem(peers._PEERS, ghost.name, ghost)
+    monkeypatch.setitem(_REGISTRY, ("apply", "ghost-fwht"), _GhostFWHT())
     suite = load_suite(_write(tmp_path, """
         [suite]
         name = "ghost"
@@ -119,7 +126,7 @@ def test_absent_peer_is_reported_in_rows_and_meta(tmp_path, monkeypatch):
     out = run_suite(suite, tmp_path / "run", quiet=True)
     rows = _rows(out)
     absent = rows[rows["impl"] == "ghost-fwht"]
-    assert absent["status"].tolist() == ["absent"]
+    assert absent["status"].tolist() == ["absent"] and absent["layout"].tolist() == ["rows"]
     assert "not installed" in absent["error"].item()
     meta = json.loads((out / "meta.json").read_text())
     assert "ghost-fwht" in meta["absent_peers"]

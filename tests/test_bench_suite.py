@@ -38,8 +38,27 @@ def test_grid_expands_and_peers_are_matched_to_transforms(tmp_path):
         peers = ["numpy-fft", "numpy-fwht", "dense"]
         """)
     assert len(suite.tasks) == 2 * 2 * 2
-    by_transform = {t["transform"]: t["peers"] for t in suite.tasks}
-    assert by_transform == {"hadamard": ["numpy-fwht", "dense"], "dft": ["numpy-fft", "dense"]}
+    by_transform = {t["transform"]: [c["name"] for c in t["contenders"]] for t in suite.tasks}
+    assert by_transform == {"hadamard": ["fastfact", "numpy-fwht", "dense"],
+                            "dft": ["fastfact", "numpy-fft", "dense"]}
+    rows = {c["name"]: c["row"] for t in suite.tasks for c in t["contenders"]}
+    assert rows["numpy-fft"] == {"impl": "numpy-fft", "method": "apply", "layout": "rows"}
+    assert rows["fastfact"] == {"impl": "fastfact", "method": "apply", "layout": "columns"}
+
+
+def test_apply_sweep_may_name_another_reference(tmp_path):
+    suite = _suite(tmp_path, """
+        [[apply]]
+        transforms = ["dft"]
+        sizes = [16]
+        reference = "numpy-fft"
+        peers = ["fastfact", "numpy-fft", "dense"]
+        """)
+    (task,) = suite.tasks
+    assert [c["name"] for c in task["contenders"]] == ["numpy-fft", "fastfact", "dense"]
+    with pytest.raises(SuiteError, match=r"#1.reference: 'numpy-fft' does not compute 'hadamard'"):
+        _suite(tmp_path, '[[apply]]\ntransforms = ["hadamard"]\nsizes = [16]\n'
+                         'reference = "numpy-fft"\n')
 
 
 def test_factorize_sweeps_split_accuracy_and_timing_tasks(tmp_path):
@@ -62,8 +81,11 @@ def test_factorize_sweeps_split_accuracy_and_timing_tasks(tmp_path):
     accuracy = [t for t in suite.tasks if t["kind"] == "factorize"]
     timing = [t for t in suite.tasks if t["kind"] == "factorize_time"]
     assert len(accuracy) == 2 * 2 * 3  # one task per method: they run in parallel
-    assert len(timing) == 2 and all(len(t["solvers"]) == 2 for t in timing)
-    assert suite.solvers["hier-bal"].options == {"order": "balanced"}
+    assert len(timing) == 2 and all(len(t["contenders"]) == 2 for t in timing)
+    assert suite.methods["hier-bal"].options == {"order": "balanced"}
+    assert [c["label"] for c in timing[0]["contenders"]] == ["hierarchical", "hier-bal"]
+    assert timing[0]["contenders"][1]["row"] == {"impl": "fastfact", "method": "hier-bal",
+                                                 "layout": ""}
 
 
 def test_unknown_suite_name_lists_shipped_suites():
@@ -92,6 +114,8 @@ def test_malformed_toml_names_the_line(tmp_path):
      r"\[\[apply\]\] #1.transforms: unknown transform 'walsh'; known: dft, hadamard"),
     ('[[apply]]\ntransforms = ["dft"]\nsizes = [16]\npeers = ["fftw3"]\n',
      r"peers: unknown apply peer 'fftw3'"),
+    ('[[apply]]\ntransforms = ["dft"]\nsizes = [16]\nreference = "fftw3"\n',
+     r"reference: unknown apply implementation 'fftw3'"),
     ('[[factorize]]\ntargets = ["hadamard"]\nmethods = ["newton"]\nsizes = [16]\n',
      r"methods: unknown method 'newton'"),
     ('[[factorize]]\ntargets = ["identity"]\nmethods = ["hierarchical"]\nsizes = [16]\n',
@@ -100,6 +124,14 @@ def test_malformed_toml_names_the_line(tmp_path):
      'methods = ["x"]\nsizes = [16]\n', r"\[methods.x\].method: unknown method 'newton'"),
     ('[methods]\nx = { peer = "pyfaust" }\n[[factorize]]\ntargets = ["hadamard"]\n'
      'methods = ["x"]\nsizes = [16]\n', r"\[methods.x\].peer: unknown peer 'pyfaust'"),
+    ('[methods]\nx = { method = "hierarchical", ordr = "balanced" }\n',
+     r"suite.toml: \[methods.x\]: hierarchical: .*unknown option.*ordr"),
+    ('[methods]\nx = { method = "hierarchical", order = "sideways" }\n',
+     r"suite.toml: \[methods.x\]: hierarchical: unknown order 'sideways'"),
+    ('[methods]\nx = { peer = "pyfaust-butterfly", typ = "bbtree" }\n',
+     r"suite.toml: \[methods.x\].typ: pyfaust-butterfly has no option 'typ'; accepted: type"),
+    ('[methods]\nx = { peer = "pyfaust-palm4msa", iterations = -5 }\n',
+     r"\[methods.x\].iterations: pyfaust-palm4msa: iterations must be a positive int"),
     ('[[apply]]\ntransforms = ["dft"]\nsizes = [16]\ndtypes = ["float16"]\n',
      r"dtypes: unknown dtype 'float16'"),
     ('[[apply]]\ntransforms = ["dft"]\nsizes = 16\n', r"sizes: must be a non-empty list"),
@@ -133,4 +165,4 @@ def test_digest_tracks_the_text(tmp_path):
     one = _suite(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [16]\n')
     two = _suite(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [32]\n')
     assert one.digest != two.digest
-    assert one.requested_peers() == []
+    assert one.requested_implementations() == [("apply", "fastfact")]

@@ -13,8 +13,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from fastfact.bench.workloads import CHAINS
-
 __all__ = ["MEASURES", "evaluate_claims", "fitted_slope", "guarantee", "select"]
 
 
@@ -81,17 +79,19 @@ def _fastest(rows, claim) -> str:
     return ", ".join(f"N = {N}: {row.idxmin()}" for N, row in medians.iterrows())
 
 
-def guarantee(chain: str, N: int) -> float:
+def guarantee(factors) -> float:
     """``√(L−1)``: the bound on error / lower bound of the orthonormalized hierarchical method
-    for a chain of ``L`` factors (docs/algorithms.md §4.6; 1 for two factors: the split is optimal).
+    for a chain of ``L = factors`` factors (docs/algorithms.md §4.6; 1 for two factors: the split
+    is optimal). NaN when ``factors`` is unknown (rows written before the column existed).
     """
-    return math.sqrt(max(1, len(CHAINS[chain](int(N))) - 1))
+    factors = float(factors)
+    return math.nan if math.isnan(factors) else math.sqrt(max(1.0, factors - 1))
 
 
 def _max_bound_ratio(rows, claim) -> str:
     def describe(group):
         worst = group.loc[group["bound_ratio"].idxmax()]
-        limit = guarantee(worst["chain"], worst["N"])
+        limit = guarantee(worst["factors"])
         return (f"max err/bound {worst['bound_ratio']:.3f} at N = {worst['N']} "
                 f"(√(L−1) = {limit:.2f})")
 
@@ -99,7 +99,7 @@ def _max_bound_ratio(rows, claim) -> str:
 
 
 def _speedup(rows, claim) -> str:
-    peers = rows[rows["impl"] != "fastfact"]
+    peers = rows[rows["impl"] != rows["reference"]]
     speedup = 1.0 / peers["time_ratio"]
     parts = []
     for (impl, N, batch), values in speedup.groupby([peers["impl"], peers["N"], peers["batch"]]):

@@ -76,8 +76,9 @@ def _blas() -> list[dict]:
 
 
 def machine_info() -> dict:
-    """Machine, CPU, versions, threads, BLAS, peers and git revision as one JSON-able dict."""
-    from fastfact.peers import peers_status
+    """Machine, CPU, versions, threads, BLAS, implementations (``peers``: fastfact's own and
+    every peer, installed or not) and git revision as one JSON-able dict."""
+    from fastfact.impls import status
 
     try:
         usable = len(os.sched_getaffinity(0))
@@ -92,7 +93,7 @@ def machine_info() -> dict:
         "numba": _numba_threads(),
         "blas": _blas(),
         "environment": {name: os.environ.get(name) for name in _THREAD_VARIABLES},
-        "peers": peers_status(),
+        "peers": status(),
         "git": git_revision(),
     }
 

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from fastfact._validation import double_precision
+
 __all__ = ["MAX_REFERENCE_ENTRIES", "dft_reference", "factors_reference", "hadamard_reference"]
 
 MAX_REFERENCE_ENTRIES = 2**24  # N × batch
@@ -175,13 +177,13 @@ def factors_reference(op, X) -> np.ndarray:
     ``(B x)[i·b·d + p·d + k] = Σ_q T[i, k, p, q] · x[i·c·d + q·d + k]``, in double precision.
     """
     Y = np.asarray(X)
-    Y = Y.astype(np.result_type(Y.dtype, op.dtype, np.float64))
+    Y = Y.astype(double_precision(np.result_type(Y.dtype, op.dtype)))
     batch = Y.shape[1]
     if op.perm is not None:
         Y = Y[op.perm]
     for twiddle, pattern in zip(reversed(op.twiddles), reversed(op.patterns), strict=True):
         a, b, c, d = pattern.a, pattern.b, pattern.c, pattern.d
-        T = np.asarray(twiddle).astype(np.result_type(twiddle, np.float64))
+        T = np.asarray(twiddle).astype(double_precision(np.asarray(twiddle).dtype))
         Y = np.einsum("ikpq,iqkn->ipkn", T, Y.reshape(a, c, d, batch)).reshape(a * b * d, batch)
     if op.out_perm is not None:
         Y = Y[op.out_perm]

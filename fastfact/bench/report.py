@@ -1,9 +1,11 @@
 """``fastfact report``: tables and figures of a run, as ``report.md`` and ``report.html``.
 
-Conventions used throughout: ``time_ratio`` = fastfact time / peer time, paired repeat by
-repeat (< 1: fastfact is faster); the *speed-up* of fastfact over a peer is its inverse,
-peer time / fastfact time (> 1: fastfact is faster). Medians come with their interquartile
-range (IQR) over the repeats (timings) or over the seeds (errors).
+Conventions used throughout: ``time_ratio`` = reference time / peer time, paired repeat by
+repeat, where the reference is the implementation named in the ``reference`` column (fastfact's
+apply in apply sweeps, the first method of a ``[[factorize_time]]`` sweep); < 1: the reference
+is faster. The *speed-up* of the reference over a peer is its inverse, peer time / reference
+time (> 1: the reference is faster). Medians come with their interquartile range (IQR) over
+the repeats (timings) or over the seeds (errors).
 
 ``report.md`` links the figures saved under ``<run>/figures/``; ``report.html`` embeds them
 (base64 PNG), so it is a single self-contained file.
@@ -21,7 +23,7 @@ import pandas as pd
 
 from fastfact.bench.claims import evaluate_claims, fitted_slope, guarantee
 from fastfact.bench.results import COLUMNS, read_json, write_text_atomic
-from fastfact.bench.tasks import certificate_floor
+from fastfact.bench.tolerances import certificate_floor
 
 __all__ = ["ReportError", "compare_runs", "load_run", "write_report"]
 
@@ -35,11 +37,12 @@ class ReportError(ValueError):
 
 
 def load_run(folder) -> tuple[pd.DataFrame, dict]:
-    """Rows and meta of a run; peers' ``bound_ratio`` is filled from fastfact's certificates.
+    """Rows and meta of a run; ``bound_ratio`` is filled in from any certificate of the target.
 
-    The lower bound certifies the target, not the method: a peer's error is divided by the
-    certificate fastfact computed for the same target instance (unless that certificate is
-    at round-off level, see :func:`fastfact.bench.tasks.certificate_floor`).
+    The lower bound certifies the target, not the method: the error of an implementation that
+    computes no certificate (a peer) is divided by the certificate another one computed for
+    the same target instance (unless that certificate is at round-off level, see
+    :func:`fastfact.bench.tolerances.certificate_floor`).
 
     Raises
     ------
@@ -86,15 +89,16 @@ def _quartile_summary(frame: pd.DataFrame, keys: list[str], column: str) -> pd.D
 
 
 def apply_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per transform, N, batch, dtype: fastfact's time and its time ratio to every peer."""
+    """Per transform, N, batch, dtype: the reference's time and its time ratio to every peer."""
     timed = rows[(rows["kind"] == "apply") & (rows["status"] == "ok")]
     if timed.empty:
         return pd.DataFrame()
-    keys = ["target", "N", "batch", "dtype"]
-    own = _quartile_summary(timed[timed["impl"] == "fastfact"], keys, "seconds")
-    table = pd.DataFrame({"fastfact ms": [_iqr_text(r.median * 1e3, r.q1 * 1e3, r.q3 * 1e3)
-                                          for r in own.itertuples()]}, index=own.index)
-    ratios = _quartile_summary(timed[timed["impl"] != "fastfact"], [*keys, "impl"], "time_ratio")
+    keys = ["target", "N", "batch", "dtype", "reference"]
+    is_reference = timed["impl"] == timed["reference"]
+    own = _quartile_summary(timed[is_reference], keys, "seconds")
+    table = pd.DataFrame({"reference ms": [_iqr_text(r.median * 1e3, r.q1 * 1e3, r.q3 * 1e3)
+                                           for r in own.itertuples()]}, index=own.index)
+    ratios = _quartile_summary(timed[~is_reference], [*keys, "impl"], "time_ratio")
     for impl, by_peer in ratios.groupby(level="impl"):
         cells = by_peer.droplevel("impl")
         table[f"÷ {impl}"] = pd.Series(
@@ -139,10 +143,14 @@ def factorize_time_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def problems_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Tasks and implementations that did not give a valid measurement, and why."""
+    """Tasks and implementations that did not give a valid measurement, and why; and apply
+    outputs that could not be checked (no affordable independent reference)."""
     bad = rows[rows["status"] != "ok"]
+    unchecked = rows[(rows["status"] == "ok")
+                     & rows["oracle"].fillna("").astype(str).str.startswith("none")]
+    unchecked = unchecked.assign(status="unchecked", error=unchecked["oracle"])
     columns = ["status", "kind", "impl", "method", "target", "N", "batch", "dtype", "error"]
-    return bad[columns].drop_duplicates().reset_index(drop=True)
+    return pd.concat([bad[columns], unchecked[columns]]).drop_duplicates().reset_index(drop=True)
 
 
 def warnings_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -245,7 +253,7 @@ class _Figure:
 
 
 def _plot_speedup(ax, panel):
-    peers = panel[panel["impl"] != "fastfact"]
+    peers = panel[panel["impl"] != panel["reference"]]
     for impl, group in peers.groupby("impl"):
         speedup = (1.0 / group["time_ratio"]).groupby(group["N"])
         median, q1, q3 = speedup.median(), speedup.quantile(0.25), speedup.quantile(0.75)
@@ -254,7 +262,7 @@ def _plot_speedup(ax, panel):
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("N")
-    ax.set_ylabel("speed-up = peer time / fastfact time")
+    ax.set_ylabel("speed-up = peer time / reference time")
 
 
 def _plot_time(ax, panel):
@@ -302,9 +310,8 @@ def _plot_bound_ratio(ax, panel):
     for method, group in panel.groupby("method"):
         median = group.groupby("N")["bound_ratio"].median()
         ax.semilogx(median.index, median.values, "o-", label=method)
-    sizes = np.unique(panel["N"])
-    chain = panel["chain"].iloc[0]
-    ax.semilogx(sizes, [guarantee(chain, N) for N in sizes], "k:", lw=0.8,
+    factors = panel.groupby("N")["factors"].first()
+    ax.semilogx(factors.index, [guarantee(L) for L in factors.values], "k:", lw=0.8,
                 label="√(L−1) (guarantee)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("N")
@@ -312,7 +319,7 @@ def _plot_bound_ratio(ax, panel):
 
 
 _FIGURES = [
-    ("Speed-up of fastfact over each peer vs N (log-log; band: IQR)", "speedup",
+    ("Speed-up of the reference (fastfact) over each peer vs N (log-log; band: IQR)", "speedup",
      _Figure(["apply"], ["target", "batch", "dtype"], _plot_speedup)),
     ("Apply time vs N, with the fitted log-log slope", "apply_time",
      _Figure(["apply"], ["target", "batch", "dtype"], _plot_time)),
@@ -353,12 +360,12 @@ def _machine_block(meta: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _peer_rows(meta: dict) -> pd.DataFrame:
-    peers = meta.get("machine", {}).get("peers", [])
+def _implementation_rows(meta: dict) -> pd.DataFrame:
+    found = meta.get("machine", {}).get("peers", [])
     return pd.DataFrame([{
-        "peer": p["name"], "kind": p["kind"],
+        "implementation": p["name"], "kind": p["kind"], "layout": p.get("layout", ""),
         "status": (p["version"] or "installed") if p["available"] else "ABSENT",
-        "note": p["reason"] or p["summary"]} for p in peers])
+        "note": p["reason"] or p["summary"]} for p in found])
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -374,27 +381,32 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
     """``(title, text, table)`` sections shared by the Markdown and HTML documents."""
     absent = meta.get("absent_peers", {})
-    absent_text = ("Peers requested by the suite but absent here: " + "; ".join(
+    absent_text = ("Implementations requested by the suite but absent here: " + "; ".join(
         f"**{name}** ({reason})" for name, reason in absent.items()) if absent
-        else "Every peer requested by the suite is installed.")
+        else "Every implementation requested by the suite is installed.")
+    absent_text += (" Layout: how an apply implementation receives the batch (`columns`: X of "
+                    "shape (N, batch), batch contiguous; `rows`: every signal contiguous).")
     sections = [
         ("Machine", "", pd.DataFrame(_machine_block(meta), columns=["", "value"])),
-        ("Peers", absent_text, _peer_rows(meta)),
+        ("Implementations", absent_text, _implementation_rows(meta)),
     ]
     claims = meta["suite"].get("claims")
     if claims:
         sections.append(("Paper says / we measure", "Headline results of docs/algorithms.md §6.",
                          evaluate_claims(claims, rows[rows["status"] == "ok"])))
     sections += [
-        ("Apply: fastfact time and time ratio to each peer",
-         "`÷ peer` = fastfact time / peer time, median [IQR] over paired repeats "
-         "(< 1: fastfact is faster).", apply_table(rows)),
+        ("Apply: reference time and time ratio to each peer",
+         "`÷ peer` = reference time / peer time, median [IQR] over paired repeats "
+         "(< 1: the reference is faster). Every output is checked against an exact result "
+         "computed independently of all implementations (`oracle` column of the rows).",
+         apply_table(rows)),
         ("Factorization accuracy", "Median [IQR] over seeds; `err / bound` = relative error "
          "divided by the lower-bound certificate max_s E_s (≥ 1).", factorize_table(rows)),
         ("Factorization time", "Median [IQR] over repeats, interleaved in one process.",
          factorize_time_table(rows)),
         ("Problems", "Rows that are not valid measurements (absent peers, errors, outputs "
-         "that differ from the exact result).", problems_table(rows)),
+         "that differ from the exact result) and outputs left unchecked (no affordable "
+         "independent reference).", problems_table(rows)),
         ("Warnings", "Warnings raised during tasks, recorded in the `warnings` column.",
          warnings_table(rows)),
     ]

@@ -21,10 +21,10 @@ __all__ = ["COLUMNS", "RowsWriter", "finished_tasks", "read_json", "write_json",
            "write_text_atomic"]
 
 COLUMNS = [
-    "suite", "task", "task_rows", "kind", "impl", "method", "reference", "target", "chain",
-    "N", "batch", "dtype", "noise", "noise_model", "seed", "threads", "repeat", "number", "seconds",
-    "time_ratio", "wall_seconds", "rel_error", "lower_bound", "bound_ratio", "flops",
-    "peak_bytes", "status", "error", "warnings",
+    "suite", "task", "task_rows", "kind", "impl", "method", "layout", "reference", "target",
+    "chain", "factors", "N", "batch", "dtype", "noise", "noise_model", "seed", "threads",
+    "repeat", "number", "seconds", "time_ratio", "wall_seconds", "rel_error", "oracle",
+    "lower_bound", "bound_ratio", "flops", "peak_bytes", "status", "error", "warnings",
 ]
 
 

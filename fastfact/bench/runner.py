@@ -2,15 +2,17 @@
 
 Timing tasks (``[[apply]]``, ``[[factorize_time]]``) run first, serially, in this process,
 with nothing else of the run going on. Accuracy tasks (``[[factorize]]``) then run serially,
-on ``jobs`` joblib workers, or on a Dask cluster. Rows are appended as tasks finish;
+on ``jobs`` joblib workers, or on a Dask cluster. Both go through :func:`run_tasks` with an
+executor (:class:`SerialExecutor`, :class:`JoblibExecutor`, :class:`DaskExecutor`); every task
+pins its own Numba and BLAS threads, whatever runs it. Rows are appended as tasks finish;
 ``resume=True`` finishes an interrupted run without redoing finished tasks.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from fastfact.bench.machine import machine_info
@@ -18,7 +20,8 @@ from fastfact.bench.results import RowsWriter, finished_tasks, read_json, write_
 from fastfact.bench.suite import TIMING_KINDS, Suite
 from fastfact.bench.tasks import execute
 
-__all__ = ["BenchError", "default_output", "run_suite"]
+__all__ = ["BenchError", "DaskExecutor", "JoblibExecutor", "SerialExecutor", "default_output",
+           "run_suite", "run_tasks"]
 
 SCHEDULER_TIMEOUT = "5s"
 
@@ -75,6 +78,45 @@ def _prepare_output(out: Path, suite: Suite, resume: bool) -> dict | None:
     return previous
 
 
+class SerialExecutor:
+    """Runs each task in this process, in order, when its result is asked for."""
+
+    def map_unordered(self, fn: Callable, items: Iterable) -> Iterator:
+        for item in items:
+            yield fn(item)
+
+
+class JoblibExecutor:
+    """Runs tasks on ``jobs`` joblib (loky) worker processes; results as they finish."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def map_unordered(self, fn: Callable, items: Iterable) -> Iterator:
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=self.jobs, return_as="generator_unordered")(
+            delayed(fn)(item) for item in items)
+
+
+class DaskExecutor:
+    """Runs tasks on the workers of a Dask cluster; results as they finish."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def map_unordered(self, fn: Callable, items: Iterable) -> Iterator:
+        from distributed import as_completed
+
+        for future in as_completed(self.client.map(fn, list(items), pure=False)):
+            yield future.result()
+
+
+def run_tasks(tasks: list[dict], executor) -> Iterator[list[dict]]:
+    """The rows of each task, as it finishes, run by ``executor`` (any of the above)."""
+    return executor.map_unordered(execute, tasks)
+
+
 def _connect(address: str):
     """A Dask client for ``address``; fails fast, naming the address."""
     try:
@@ -89,30 +131,10 @@ def _connect(address: str):
                          f"{SCHEDULER_TIMEOUT}: {exc}") from None
 
 
-def _set_numba_threads(threads: int) -> None:
-    os.environ["NUMBA_NUM_THREADS"] = str(threads)
-
-
-def _accuracy_results(tasks, jobs: int, client, threads: int):
-    """Rows of each accuracy task as it finishes (any order)."""
+def _accuracy_executor(jobs: int, client, tasks: int):
     if client is not None:
-        from distributed import as_completed
-
-        client.run(_set_numba_threads, threads)
-        futures = client.map(execute, tasks, pure=False)
-        for future in as_completed(futures):
-            yield future.result()
-    elif jobs == 1 or len(tasks) <= 1:
-        for task in tasks:
-            yield execute(task)
-    else:
-        from joblib import Parallel, delayed
-
-        # Each task pins its own Numba/BLAS threads (tasks._pinned_threads); the parent's
-        # environment is left alone: changing NUMBA_NUM_THREADS after Numba's pool started
-        # makes Numba raise at its next compilation.
-        yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
-            delayed(execute)(task) for task in tasks)
+        return DaskExecutor(client)
+    return SerialExecutor() if jobs == 1 or tasks <= 1 else JoblibExecutor(jobs)
 
 
 def _progress(total: int, quiet: bool):
@@ -173,17 +195,17 @@ def run_suite(suite: Suite, out=None, *, resume: bool = False, jobs: int = 1,
         meta["run"].update(tasks=len(suite.tasks), jobs=jobs, scheduler=scheduler,
                            command=" ".join(sys.argv))
         meta["machine"] = machine_info()
+        requested = set(suite.requested_implementations())
         meta["absent_peers"] = {p["name"]: p["reason"] for p in meta["machine"]["peers"]
-                                if not p["available"] and p["name"] in suite.requested_peers()}
+                                if not p["available"] and (p["kind"], p["name"]) in requested}
         write_json(out / "meta.json", meta)
         timing = [t for t in pending if t["kind"] in TIMING_KINDS]
         accuracy = [t for t in pending if t["kind"] not in TIMING_KINDS]
-        threads = suite.settings["threads"]
         with RowsWriter(out / "rows.csv", suite.name) as writer, \
                 _progress(len(pending), quiet) as bar:
-            results = (execute(task) for task in timing)
-            for source in (results, _accuracy_results(accuracy, jobs, client, threads)):
-                for rows in source:
+            for tasks, executor in ((timing, SerialExecutor()),
+                                    (accuracy, _accuracy_executor(jobs, client, len(accuracy)))):
+                for rows in run_tasks(tasks, executor):
                     writer.append(rows)
                     bar.update()
         meta["run"]["finished"] = _utc_now()

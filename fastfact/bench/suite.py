@@ -3,14 +3,19 @@
 A suite file has a ``[suite]`` table (name and timing settings), optional named method
 variants in ``[methods.<label>]``, and any number of sweeps:
 
-* ``[[apply]]`` — time fast transforms (``transforms × sizes × batches × dtypes``) against
-  ``peers``; timing tasks, run serially.
+* ``[[apply]]`` — time fast transforms (``transforms × sizes × batches × dtypes``): the
+  ``reference`` implementation (fastfact's apply by default) against ``peers``; timing tasks,
+  run serially.
 * ``[[factorize]]`` — accuracy of ``methods`` on ``targets × sizes × noise × seeds × dtypes``
   (relative error, lower-bound certificate, the method's own time); run in parallel with
   ``--jobs``/``--scheduler``.
 * ``[[factorize_time]]`` — the same grid, but the methods are timed with the timing protocol,
-  interleaved in one process; timing tasks.
+  interleaved in one process, relative to the first one listed; timing tasks.
 * ``[[claims]]`` — rows of the "paper says / we measure" table of the report.
+
+Every implementation a suite names comes from the registry of :mod:`fastfact.impls`, and its
+options are checked by the implementation itself when the suite loads (``check_options``), so a
+misspelt option fails here, naming the file and the table, not in every task.
 
 See ``docs/benchmarking.md`` for the full key reference; the shipped suites
 (``fastfact/bench/suites/*.toml``) are examples of every key.
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from fastfact import peers
+from fastfact import impls
 from fastfact._validation import FLOAT_DTYPES
 from fastfact.bench import workloads
 
@@ -34,9 +39,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["Solver", "Suite", "SuiteError", "load_suite", "shipped_suites"]
+__all__ = ["Contender", "Suite", "SuiteError", "load_suite", "shipped_suites"]
 
 TIMING_KINDS = ("apply", "factorize_time")
+DEFAULT_APPLY_REFERENCE = "fastfact"  # the implementation apply sweeps time the peers against
 DTYPES = FLOAT_DTYPES
 PERMS = ("none", "bitrev", "search")
 MIN_REPEATS = 5
@@ -47,30 +53,34 @@ class SuiteError(ValueError):
 
 
 @dataclass(frozen=True)
-class Solver:
-    """A factorization method as a suite names it.
+class Contender:
+    """An implementation of :mod:`fastfact.impls` with options, as a suite names it.
 
     Attributes
     ----------
     label : str
-        Name used in the suite and in result rows (``method`` column).
-    impl : str
-        ``"fastfact"`` or the name of a factorize peer.
+        Name used in the suite (the ``method`` column of factorization rows).
+    kind : {"apply", "factorize"}
+        Registry kind.
     name : str
-        Registry name: a fastfact method or a peer.
+        Registry name.
     options : dict
-        Keyword options passed to the method or peer.
+        Options passed to the implementation (checked by its ``check_options``).
     """
 
     label: str
-    impl: str
+    kind: str
     name: str
     options: dict = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
-        """The solver as a plain dict (tasks are JSON-able and picklable)."""
-        return {"label": self.label, "impl": self.impl, "name": self.name,
-                "options": dict(self.options)}
+    def as_dict(self, method: str) -> dict:
+        """The contender as a plain dict (tasks are JSON-able and picklable), with the
+        columns its rows carry: ``impl``, ``method`` (given) and ``layout``."""
+        implementation = impls.get(self.kind, self.name)
+        return {"label": self.label, "kind": self.kind, "name": self.name,
+                "options": dict(self.options),
+                "row": {"impl": implementation.row_impl, "method": method,
+                        "layout": implementation.layout}}
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,8 @@ class Suite:
         One JSON-able dict per task (``id``, ``kind`` and its parameters), in run order.
     claims : list of dict
         The ``[[claims]]`` tables.
-    solvers : dict of str to Solver
-        Every method the suite names.
+    methods : dict of str to Contender
+        Every factorization method the sweeps name, by label.
     """
 
     name: str
@@ -102,18 +112,16 @@ class Suite:
     settings: dict
     tasks: list
     claims: list
-    solvers: dict
+    methods: dict
 
     @property
     def digest(self) -> str:
         """SHA-256 of the suite text: two runs are of the same suite iff digests match."""
         return hashlib.sha256(self.text.encode()).hexdigest()
 
-    def requested_peers(self) -> list[str]:
-        """Peers the suite asks for (apply peers and factorize peers), sorted."""
-        names = {name for task in self.tasks for name in task.get("peers", ())}
-        names |= {s.name for s in self.solvers.values() if s.impl != "fastfact"}
-        return sorted(names)
+    def requested_implementations(self) -> list[tuple[str, str]]:
+        """``(kind, name)`` of every implementation the tasks run, sorted."""
+        return sorted({(c["kind"], c["name"]) for task in self.tasks for c in task["contenders"]})
 
 
 def shipped_suites() -> list[str]:
@@ -135,7 +143,8 @@ def load_suite(name_or_path) -> Suite:
     ------
     SuiteError
         Unknown suite name, unreadable file, malformed TOML (the message has the line), unknown
-        keys, methods, targets, transforms, peers, dtypes, or values of the wrong type.
+        keys, implementations, options, targets, transforms, dtypes, or values of the wrong
+        type.
 
     Examples
     --------
@@ -170,7 +179,7 @@ def _read(name_or_path: str) -> tuple[str, str]:
 
 
 _SWEEP_KEYS = {
-    "apply": {"transforms", "sizes", "batches", "dtypes", "peers"},
+    "apply": {"transforms", "sizes", "batches", "dtypes", "reference", "peers"},
     "factorize": {"targets", "methods", "sizes", "noise", "noise_model", "seeds", "dtypes",
                   "chain", "perm"},
 }
@@ -259,32 +268,30 @@ class _Validator:
                                          f"got {settings['repeats']}")
         return name, str(table.get("description", "")), settings
 
-    def solvers(self, table: dict) -> dict[str, Solver]:
-        from fastfact.factorize import available_methods
-
-        methods, factorize_peers = set(available_methods()), set(peers.peer_names("factorize"))
-        solvers = {name: Solver(name, "fastfact", name) for name in methods}
-        solvers |= {name: Solver(name, name, name) for name in factorize_peers}
+    def methods(self, table: dict) -> dict[str, Contender]:
+        """Every factorize implementation under its own name, plus the ``[methods]`` labels."""
+        known = impls.names("factorize")
+        methods = {name: Contender(name, "factorize", name) for name in known}
         if not isinstance(table, dict):
             self.fail("[methods]", "must be a table of tables")
         for label, spec in table.items():
             where = f"[methods.{label}]"
             if not isinstance(spec, dict):
-                self.fail(where, "must be a table with 'method' or 'peer' and options")
-            options = {k: v for k, v in spec.items() if k not in ("method", "peer")}
+                self.fail(where, "must be a table with 'method' (or 'peer') and options")
             if ("method" in spec) == ("peer" in spec):
                 self.fail(where, "needs exactly one of the keys 'method' or 'peer'")
-            if "method" in spec:
-                if spec["method"] not in methods:
-                    self.fail(f"{where}.method", f"unknown method {spec['method']!r}; "
-                                                 f"available methods: {', '.join(sorted(methods))}")
-                solvers[label] = Solver(label, "fastfact", spec["method"], options)
-            else:
-                if spec["peer"] not in factorize_peers:
-                    self.fail(f"{where}.peer", f"unknown peer {spec['peer']!r}; factorize peers: "
-                                               f"{', '.join(sorted(factorize_peers))}")
-                solvers[label] = Solver(label, spec["peer"], spec["peer"], options)
-        return solvers
+            key = "method" if "method" in spec else "peer"
+            name = spec[key]
+            if name not in known:
+                self.fail(f"{where}.{key}", f"unknown {key} {name!r}; factorize implementations: "
+                                            f"{', '.join(known)}")
+            options = {k: v for k, v in spec.items() if k != key}
+            try:
+                impls.get("factorize", name).check_options(options)
+            except impls.OptionError as exc:
+                self.fail(f"{where}.{exc.option}" if exc.option else where, str(exc))
+            methods[label] = Contender(label, "factorize", name, options)
+        return methods
 
     def apply_tasks(self, sweep: dict, where: str, prefix: str, settings: dict) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS["apply"], {"transforms", "sizes"})
@@ -292,24 +299,30 @@ class _Validator:
         sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
         batches = self.positive_ints(sweep, "batches", where, [1])
         dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
-        peer_list = sweep.get("peers", [])
-        if peer_list:
-            self.names(sweep, "peers", where, dict.fromkeys(peers.peer_names("apply")),
-                       "apply peer")
+        known = dict.fromkeys(impls.names("apply"))
+        reference = self.name(sweep, "reference", where, known, "apply implementation",
+                              DEFAULT_APPLY_REFERENCE)
+        peer_list = self.names(sweep, "peers", where, known, "apply peer") \
+            if sweep.get("peers") else []
         tasks = []
-        for transform, N, batch, dtype in itertools.product(transforms, sizes, batches, dtypes):
-            applicable = [p for p in peer_list if peers.get_peer(p).computes(transform)]
-            tasks.append({
-                "id": f"{prefix}/{transform}/N={N}/batch={batch}/{dtype}",
-                "kind": "apply", "transform": transform, "N": N, "batch": batch,
-                "dtype": dtype, "peers": applicable, **settings,
-            })
+        for transform in transforms:
+            if not impls.get("apply", reference).computes(transform):
+                self.fail(f"{where}.reference", f"{reference!r} does not compute {transform!r}")
+            names = [reference, *(p for p in peer_list
+                                  if p != reference and impls.get("apply", p).computes(transform))]
+            contenders = [Contender(name, "apply", name).as_dict("apply") for name in names]
+            for N, batch, dtype in itertools.product(sizes, batches, dtypes):
+                tasks.append({
+                    "id": f"{prefix}/{transform}/N={N}/batch={batch}/{dtype}",
+                    "kind": "apply", "transform": transform, "N": N, "batch": batch,
+                    "dtype": dtype, "contenders": contenders, **settings,
+                })
         return tasks
 
-    def factorize_tasks(self, sweep, where, prefix, kind, settings, solvers) -> list[dict]:
+    def factorize_tasks(self, sweep, where, prefix, kind, settings, methods) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS[kind], {"targets", "methods", "sizes"})
         targets = self.names(sweep, "targets", where, workloads.TARGETS, "target")
-        labels = self.names(sweep, "methods", where, solvers, "method")
+        labels = self.names(sweep, "methods", where, methods, "method")
         sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
         noise = self.typed_list(sweep, "noise", where, (int, float), [0.0])
         if any(level < 0 for level in noise):
@@ -332,10 +345,10 @@ class _Validator:
                       "dtype": dtype}
             if kind == "factorize":  # one accuracy task per method: they run in parallel
                 tasks += [{**params, "id": f"{prefix}/{label}/{key}",
-                           "solvers": [solvers[label].as_dict()]} for label in labels]
-            else:  # all methods in one task: timed interleaved
+                           "contenders": [methods[label].as_dict(label)]} for label in labels]
+            else:  # all methods in one task: timed interleaved, relative to the first
                 tasks.append({**params, "id": f"{prefix}/{key}",
-                              "solvers": [solvers[label].as_dict() for label in labels]})
+                              "contenders": [methods[label].as_dict(label) for label in labels]})
         return tasks
 
     def claims(self, claims) -> list[dict]:
@@ -359,7 +372,7 @@ class _Validator:
         accepted = {"suite", "methods", "apply", "factorize", "factorize_time", "claims"}
         self.check_keys(document, "top level", accepted, {"suite"})
         name, description, settings = self.settings(document["suite"])
-        solvers = self.solvers(document.get("methods", {}))
+        methods = self.methods(document.get("methods", {}))
         tasks = []
         for kind in ("apply", "factorize", "factorize_time"):
             sweeps = document.get(kind, [])
@@ -370,12 +383,13 @@ class _Validator:
                 if kind == "apply":
                     new = self.apply_tasks(sweep, where, prefix, settings)
                 else:
-                    new = self.factorize_tasks(sweep, where, prefix, kind, settings, solvers)
+                    new = self.factorize_tasks(sweep, where, prefix, kind, settings, methods)
                 tasks += new
         if not tasks:
             self.fail("top level", "the suite has no [[apply]], [[factorize]] or "
                                    "[[factorize_time]] sweep")
-        named = {s["label"] for task in tasks for s in task.get("solvers", ())}
+        named = {c["label"] for task in tasks for c in task["contenders"]
+                 if c["kind"] == "factorize"}
         return Suite(name, description, self.source, text, settings, tasks,
                      self.claims(document.get("claims", [])),
-                     {label: solvers[label] for label in sorted(named)})
+                     {label: methods[label] for label in sorted(named)})

@@ -1,8 +1,8 @@
 """What a suite can name: transforms to apply, targets to factorize, chains and noise models.
 
 Each is a small registry (name → entry); suites are validated against them, so that adding a
-workload means adding one entry here, never an if-chain in the runner. Factorization methods
-come from :func:`fastfact.factorize.available_methods` and peers from :mod:`fastfact.peers`.
+workload means adding one entry here, never an if-chain in the runner. The implementations
+that apply and factorize them come from the registry of :mod:`fastfact.impls`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import fastfact as ff
 from fastfact import targets
 from fastfact._validation import complex_dtype
-from fastfact.peers import fwht
+from fastfact.bench.references import dft_reference, factors_reference, hadamard_reference
 
 __all__ = [
     "CHAINS",
@@ -29,9 +29,6 @@ __all__ = [
     "lookup",
     "working_dtype",
 ]
-
-DENSE_REFERENCE_MAX_N = 4096
-
 
 def working_dtype(dtype, complex_values: bool) -> np.dtype:
     """``dtype`` promoted to complex of the same precision when the values are complex."""
@@ -52,8 +49,10 @@ class Transform:
     build : callable
         ``build(N, dtype, seed) -> KSOperator``.
     reference : callable
-        ``reference(op, X) -> Y``: the exact output computed independently in double
-        precision, or None when it would cost more than a dense product at this size.
+        ``reference(op, X) -> Y``: the exact output in double precision, computed
+        independently of every implementation (:mod:`fastfact.bench.references`).
+    oracle : str
+        How the reference is computed (the ``oracle`` column of apply rows).
     """
 
     name: str
@@ -61,12 +60,7 @@ class Transform:
     complex_values: bool
     build: Callable
     reference: Callable
-
-
-def _dense_reference(op, X):
-    if op.shape[0] > DENSE_REFERENCE_MAX_N:
-        return None
-    return op.astype(working_dtype(np.float64, op.dtype.kind == "c")).to_dense() @ X
+    oracle: str
 
 
 TRANSFORMS: dict[str, Transform] = {
@@ -74,13 +68,15 @@ TRANSFORMS: dict[str, Transform] = {
     for transform in (
         Transform("hadamard", "Sylvester Hadamard matrix (scipy.linalg.hadamard)", False,
                   lambda N, dtype, seed: ff.hadamard(N, dtype=dtype),
-                  lambda op, X: fwht(X)),
-        Transform("dft", "DFT, natural order (numpy.fft.fft)", True,
+                  lambda op, X: hadamard_reference(X),
+                  "exact Sylvester product (integer arithmetic)"),
+        Transform("dft", "DFT F_N[j, k] = exp(−2πi jk/N), natural order", True,
                   lambda N, dtype, seed: ff.dft(N, dtype=dtype),
-                  lambda op, X: np.fft.fft(X, axis=0)),
+                  lambda op, X: dft_reference(X),
+                  "dense DFT blocks, exactly reduced roots of unity"),
         Transform("random-butterfly", "butterfly with i.i.d. Gaussian twiddles", False,
                   lambda N, dtype, seed: ff.random_butterfly(N, dtype=dtype, seed=seed),
-                  _dense_reference),
+                  factors_reference, "its factors applied one by one (einsum)"),
     )
 }
 

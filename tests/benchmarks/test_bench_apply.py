@@ -14,13 +14,10 @@ peer planning happen before the timed region.
 import numpy as np
 import pytest
 
-from fastfact import dft, hadamard
-from fastfact.peers import get_peer
+from fastfact import dft, hadamard, impls
 
 SIZES = [2**L for L in range(8, 17)]
 BATCHES = [1, 64, 512]
-PEERS = ["dense", "scipy-fft", "numpy-fwht", "pyfftw", "pyfwht", "pyfaust"]
-DENSE_MAX_BYTES = 2**31  # the dense baseline needs N² entries
 
 
 def _workload(transform, N, batch):
@@ -39,23 +36,20 @@ def _check(op, X, output):
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("N", SIZES)
 @pytest.mark.parametrize("transform", ["hadamard", "dft"])
-@pytest.mark.parametrize("implementation", ["fastfact", *PEERS])
+@pytest.mark.parametrize("implementation", impls.names("apply"))
 def test_apply(benchmark, implementation, transform, N, batch):
     op, X = _workload(transform, N, batch)
     benchmark.group = f"{transform} N={N} batch={batch}"
-    if implementation == "fastfact":
-        op @ X[:, :1]  # JIT warm-up outside the timed region
-        output = benchmark(op.apply, X)
-        _check(op, X, output)
-        return
-    peer = get_peer(implementation)
-    if not peer.computes(transform):
+    entry = impls.get("apply", implementation)
+    if not entry.computes(transform):
         pytest.skip(f"{implementation} does not compute {transform}")
-    if not peer.available():
-        pytest.skip(peer.unavailable_reason())
-    itemsize = np.dtype(op.dtype).itemsize
-    if implementation == "dense" and N * N * itemsize > DENSE_MAX_BYTES:
-        pytest.skip(f"dense {transform} of size {N} needs {N * N * itemsize / 2**30:.0f} GiB")
-    prepared = peer.prepare(transform, op, X, None)
-    output = benchmark(prepared.run)
-    _check(op, X, prepared.output_columns(output))
+    reason = entry.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        prepared = entry.prepare(impls.ApplyCase(transform, op, np.ascontiguousarray(X)))
+    except MemoryError as exc:  # the dense matrix beyond N = 2^14
+        pytest.skip(str(exc))
+    prepared.run()  # JIT compile / plan outside the timed region
+    benchmark(prepared.run)
+    _check(op, X, prepared.outcome().output)

@@ -1,0 +1,110 @@
+"""fastfact's own implementations: the Numba apply (``op @ X``) and every factorization method.
+
+The factorize side registers one implementation per name of
+:func:`fastfact.factorize.available_methods`, so a new method is benchmarked as soon as it is
+registered there. Their rows carry ``impl = "fastfact"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from fastfact.factorize import available_methods, get_method
+from fastfact.factorize.hierarchical import ORDERS
+from fastfact.impls._protocol import (
+    ANY_TRANSFORM,
+    Implementation,
+    OptionError,
+    Outcome,
+    PreparedApply,
+    PreparedFactorization,
+)
+from fastfact.impls._registry import register
+from fastfact.patterns import butterfly_chain
+from fastfact.transforms import hadamard_matrix
+
+__all__ = ["FastfactApply", "FastfactMethod"]
+
+OPTION_CHECK_N = 16  # size of the problem a method's options are tried on when a suite loads
+# Option choices the asv suites track one by one (label suffix = the value).
+_TRACKED_CHOICES = {"hierarchical": ("order", ORDERS)}
+
+
+class FastfactApply(Implementation):
+    """``op @ X``: fastfact's Numba kernels on ``X`` of shape ``(N, batch)``."""
+
+    name = impl = "fastfact"
+    kind = "apply"
+    summary = "fastfact KSOperator @ X (Numba kernels, batch-last)"
+    distribution = "fastfact"
+    transforms = (ANY_TRANSFORM,)
+    layout = "columns"
+
+    def prepare(self, case) -> PreparedApply:
+        op, X = case.op, case.X
+        return PreparedApply(lambda: op @ X)
+
+
+def _outcome(result) -> Outcome:
+    return Outcome(result.operator.to_dense(), result.rel_error, result.lower_bound,
+                   result.seconds)
+
+
+class FastfactMethod(Implementation):
+    """``fastfact.factorize(A, chain, method=name, …)`` for one registered method.
+
+    Parameters
+    ----------
+    method : str
+        A name of :func:`fastfact.factorize.available_methods`.
+    """
+
+    kind = "factorize"
+    impl = "fastfact"
+    distribution = "fastfact"
+
+    def __init__(self, method: str):
+        super().__init__()
+        self.name = method
+        doc = (get_method(method).__doc__ or "").strip().splitlines()
+        self.summary = f"fastfact {method}: {doc[0] if doc else ''}".rstrip(": ")
+        choices = _TRACKED_CHOICES.get(method)
+        if choices:
+            option, values = choices
+            self.variants = {f"{method}-{value}": {option: value} for value in values}
+
+    def check_options(self, options) -> None:
+        """Run the method with ``options`` on a 16×16 Hadamard target: it checks them itself.
+
+        Every name and value is checked by the method's own validation (no second copy of
+        it here). Values that depend on the problem (an explicit split order holds one entry
+        per split of the chain) are checked against this small chain of 4 factors.
+        """
+        if not options:
+            return
+        from fastfact.factorize import factorize
+
+        N = OPTION_CHECK_N
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                factorize(hadamard_matrix(N), butterfly_chain(N), method=self.name,
+                          random_state=0, workers=1, certificate=False, **options)
+            except (TypeError, ValueError) as exc:
+                raise OptionError(f"{self.name}: {exc}") from None
+
+    def prepare(self, case) -> PreparedFactorization:
+        from fastfact.factorize import factorize
+
+        def call():
+            return factorize(case.A, case.chain, method=self.name, perm=case.perm,
+                             random_state=case.seed, workers=case.threads,
+                             certificate=case.certificate, **case.options)
+
+        return PreparedFactorization(call, _outcome)
+
+
+register(FastfactApply())
+for _method in available_methods():
+    register(FastfactMethod(_method))
+del _method

@@ -1,0 +1,134 @@
+"""Tasks measure what they claim: untraced timings, independent references, peers timed as used."""
+
+import importlib
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from fastfact.bench.suite import load_suite
+from fastfact.bench.tasks import execute
+
+
+def _tasks(tmp_path, body: str) -> list[dict]:
+    path = tmp_path / "suite.toml"
+    path.write_text('[suite]\nname = "t"\nmin_seconds = 0.0002\n' + body)
+    return load_suite(path).tasks
+
+
+def _rows_of(tasks) -> list[dict]:
+    return [row for task in tasks for row in execute(task)]
+
+
+def test_factorization_seconds_come_from_an_untraced_call(tmp_path, monkeypatch):
+    """#7 defect 1: the reported time must not be taken under tracemalloc."""
+    api = importlib.import_module("fastfact.factorize")
+    real = api.factorize
+    traced = []
+
+    def probe(*args, **kwargs):
+        result = real(*args, **kwargs)
+        traced.append(tracemalloc.is_tracing())
+        result.seconds = 1000.0 if traced[-1] else 1.0  # marks which call the row reports
+        return result
+
+    monkeypatch.setattr(api, "factorize", probe)
+    tasks = _tasks(tmp_path, '[[factorize]]\ntargets = ["hadamard"]\nmethods = ["hierarchical"]\n'
+                             'sizes = [64]\nnoise = [0.01]\n')
+    (row,) = _rows_of(tasks)
+    assert row["status"] == "ok", row["error"]
+    assert row["seconds"] == 1.0  # the timed call ran with no tracer active
+    assert row["wall_seconds"] > 0
+    assert True in traced and row["peak_bytes"] > 0  # memory: a separate, traced call
+
+
+def _corrupt_numpy_fft(monkeypatch):
+    real = np.fft.fft
+    monkeypatch.setattr(np.fft, "fft", lambda *a, **k: real(*a, **k) * (1 + 1e-6))
+
+
+def _corrupt_numpy_fwht(monkeypatch):
+    from fastfact.impls.fwht import fwht
+
+    def corrupted(x):
+        return np.array(x, dtype=np.result_type(x, np.float64)) * (1 + 1e-6)
+
+    monkeypatch.setattr(fwht, "__code__", corrupted.__code__)
+
+
+def _corrupt_dense(monkeypatch):
+    from fastfact.operator import KSOperator
+
+    real = KSOperator.to_dense
+    monkeypatch.setattr(KSOperator, "to_dense", lambda self: real(self) * (1 + 1e-6))
+
+
+@pytest.mark.parametrize(("transform", "peer", "corrupt"), [
+    ("dft", "numpy-fft", _corrupt_numpy_fft),
+    ("hadamard", "numpy-fwht", _corrupt_numpy_fwht),
+    ("random-butterfly", "dense", _corrupt_dense),
+])
+def test_a_wrong_peer_is_caught_by_a_reference_independent_of_it(tmp_path, monkeypatch,
+                                                                  transform, peer, corrupt):
+    """#7 defect 2: a reference computed by the peer itself cannot catch the peer's errors."""
+    tasks = _tasks(tmp_path, f'[[apply]]\ntransforms = ["{transform}"]\nsizes = [64]\n'
+                             f'batches = [3]\npeers = ["{peer}"]\n')
+    corrupt(monkeypatch)
+    rows = _rows_of(tasks)
+    statuses = {row["impl"]: row["status"] for row in rows}
+    assert statuses == {"fastfact": "ok", peer: "mismatch"}, rows
+
+
+def test_pyfftw_is_timed_with_its_input_passed_in(tmp_path, monkeypatch):
+    """#7 defect 3: a user calls ``plan(x)``; timing ``plan()`` skips the input copy."""
+    builders = pytest.importorskip("pyfftw.builders")
+    real = builders.fft
+    arguments = []
+
+    def spy(*args, **kwargs):
+        plan = real(*args, **kwargs)
+
+        def call(*call_args, **call_kwargs):
+            arguments.append(call_args)
+            return plan(*call_args, **call_kwargs)
+
+        return call
+
+    monkeypatch.setattr(builders, "fft", spy)
+    tasks = _tasks(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [64]\nbatches = [4]\n'
+                             'peers = ["pyfftw"]\n')
+    rows = _rows_of(tasks)
+    assert {row["status"] for row in rows} == {"ok"}, rows
+    shapes = [np.shape(args[0]) if len(args) == 1 else args for args in arguments]
+    assert set(shapes) <= {(4, 16), (4, 64)}, shapes  # (the warm-up case has N = 16)
+    assert shapes.count((4, 64)) > 5  # the check, the calibration and the timed repeats
+
+
+def test_rows_record_layout_oracle_and_factors(tmp_path):
+    tasks = _tasks(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [16]\n'
+                             'peers = ["numpy-fft", "dense"]\n')
+    rows = _rows_of(tasks)
+    layouts = {row["impl"]: row["layout"] for row in rows}
+    assert layouts == {"fastfact": "columns", "numpy-fft": "rows", "dense": "columns"}
+    assert {row["oracle"] for row in rows} == {"dense DFT blocks, exactly reduced roots of unity"}
+    assert {row["factors"] for row in rows} == {4}
+    assert all(row["rel_error"] < 1e-13 for row in rows)
+
+
+def test_without_an_affordable_reference_the_rows_say_so(tmp_path, monkeypatch):
+    monkeypatch.setattr("fastfact.bench.cases.MAX_REFERENCE_ENTRIES", 100)
+    tasks = _tasks(tmp_path, '[[apply]]\ntransforms = ["hadamard"]\nsizes = [64]\n'
+                             'batches = [2]\npeers = ["numpy-fwht"]\n')
+    rows = _rows_of(tasks)
+    assert {row["status"] for row in rows} == {"ok"}
+    assert all(row["rel_error"] is None for row in rows)  # no peer stands in for it
+    assert {row["oracle"] for row in rows} == {"none: N·batch = 128 is above 100"}
+
+
+def test_time_ratios_refer_to_the_first_contender_that_ran(tmp_path):
+    tasks = _tasks(tmp_path, '[[factorize_time]]\ntargets = ["hadamard"]\n'
+                             'methods = ["als", "hierarchical"]\nsizes = [16]\n')
+    rows = _rows_of(tasks)
+    assert {row["reference"] for row in rows} == {"als"}
+    assert all(row["time_ratio"] == 1.0 for row in rows if row["method"] == "als")
+    assert all(row["lower_bound"] is not None for row in rows)  # checked with a certificate
