@@ -254,6 +254,18 @@ def test_pyfaust_butterfly_maps_our_permutation_convention(type_):
     assert outcome.seconds > 0
 
 
+@pytest.mark.parametrize(("perm", "A"), [(None, ff.hadamard_matrix(16)),
+                                         ("bitrev", ff.dft_matrix(16))])
+def test_pyfaust_butterfly_with_no_or_a_named_permutation(perm, A):
+    outcome = _factorize("pyfaust-butterfly", A, ff.butterfly_chain(16), perm)
+    assert np.linalg.norm(outcome.output - A) / np.linalg.norm(A) < 1e-12
+
+
+def test_pyfaust_butterfly_rejects_an_unknown_permutation_name():
+    with pytest.raises(ValueError, match="perm must be None, 'bitrev', 'search' or an array"):
+        _factorize("pyfaust-butterfly", np.eye(16), ff.butterfly_chain(16), "random")
+
+
 def test_pyfaust_butterfly_rejects_other_chains():
     with pytest.raises(ValueError, match="butterfly chain"):
         _factorize("pyfaust-butterfly", np.eye(16), ff.monarch_chain(4))

@@ -178,19 +178,19 @@ class PreparedApply(Prepared):
     ----------
     call : callable
         ``call()`` transforms the prepared batch and returns the output.
-    layout : {"columns", "rows"}
-        Orientation of the output of ``call``: ``(N, batch)`` or ``(batch, N)``.
+    orientation : {"columns", "rows"}
+        Shape of the output of ``call``: ``(N, batch)`` or ``(batch, N)``.
     """
 
-    def __init__(self, call: Callable[[], object], layout: str = "columns"):
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    def __init__(self, call: Callable[[], object], orientation: str = "columns"):
+        if orientation not in LAYOUTS:
+            raise ValueError(f"orientation must be one of {LAYOUTS}, got {orientation!r}")
         self.run = call
-        self._layout = layout
+        self._orientation = orientation
 
     def outcome(self) -> Outcome:
         output = np.array(self.run())  # a copy: some libraries reuse their output buffer
-        return Outcome(output.T if self._layout == "rows" else output)
+        return Outcome(output.T if self._orientation == "rows" else output)
 
 
 class PreparedFactorization(Prepared):

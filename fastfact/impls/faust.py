@@ -94,7 +94,8 @@ class PyfaustButterfly(Implementation):
         fact = import_quietly("pyfaust.fact")
         perm = case.perm
         if perm is None or isinstance(perm, str):
-            check_choice("perm", perm, tuple(_PERM_NAMES))
+            if perm not in _PERM_NAMES:
+                raise ValueError(f"perm must be None, 'bitrev', 'search' or an array, got {perm!r}")
             pyfaust_perm = _PERM_NAMES[perm]
         else:
             pyfaust_perm = [int(j) for j in np.argsort(np.asarray(perm))]

@@ -28,7 +28,7 @@ class NumpyFFT(Implementation):
 
     def prepare(self, case) -> PreparedApply:
         rows = case.rows()
-        return PreparedApply(lambda: np.fft.fft(rows, axis=-1), self.layout)
+        return PreparedApply(lambda: np.fft.fft(rows, axis=-1), "rows")
 
 
 class ScipyFFT(Implementation):
@@ -44,7 +44,7 @@ class ScipyFFT(Implementation):
     def prepare(self, case) -> PreparedApply:
         fft = importlib.import_module("scipy.fft")
         rows, workers = case.rows(), case.threads
-        return PreparedApply(lambda: fft.fft(rows, axis=-1, workers=workers), self.layout)
+        return PreparedApply(lambda: fft.fft(rows, axis=-1, workers=workers), "rows")
 
 
 class PyFFTW(Implementation):
@@ -69,7 +69,7 @@ class PyFFTW(Implementation):
         rows = case.rows()
         # the builder copies ``rows`` into its own input array: planning cannot touch ``rows``
         plan = builders.fft(rows, axis=-1, threads=case.threads, planner_effort="FFTW_MEASURE")
-        return PreparedApply(lambda: plan(rows), self.layout)
+        return PreparedApply(lambda: plan(rows), "rows")
 
 
 for _implementation in (NumpyFFT(), ScipyFFT(), PyFFTW()):

@@ -66,7 +66,7 @@ class NumpyFWHT(Implementation):
 
     def prepare(self, case) -> PreparedApply:
         operand = np.ascontiguousarray(case.X)
-        return PreparedApply(lambda: fwht(operand), self.layout)
+        return PreparedApply(lambda: fwht(operand))
 
 
 class PyFWHT(Implementation):
@@ -85,7 +85,7 @@ class PyFWHT(Implementation):
             raise TypeError(f"pyfwht transforms float32/float64 data, got {case.X.dtype}")
         backend = "cpu" if case.threads == 1 else "openmp"
         rows = case.rows()
-        return PreparedApply(lambda: pyfwht.fwht(rows, backend=backend), self.layout)
+        return PreparedApply(lambda: pyfwht.fwht(rows, backend=backend), "rows")
 
 
 for _implementation in (NumpyFWHT(), PyFWHT()):
