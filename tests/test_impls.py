@@ -7,6 +7,7 @@ import scipy.linalg
 
 import fastfact as ff
 from fastfact import impls
+from fastfact.bench.cases import random_batch
 from fastfact.impls import ApplyCase, FactorizeCase, Implementation, OptionError
 from fastfact.impls._factors import ks_factor_matrix, operator_factors
 from fastfact.impls._registry import _REGISTRY
@@ -17,14 +18,6 @@ TRANSFORMS = {
     "dft": lambda N: ff.dft(N),
     "random-butterfly": lambda N: ff.random_butterfly(N, seed=3),
 }
-
-
-def _batch(N, batch, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, batch))
-    if np.dtype(dtype).kind == "c":
-        X = X + 1j * rng.standard_normal((N, batch))
-    return np.ascontiguousarray(X.astype(dtype))
 
 
 def _available(kind, name):
@@ -38,7 +31,7 @@ def _available(kind, name):
 @pytest.mark.parametrize("N", [1, 2, 8, 64])
 @pytest.mark.parametrize("shape", ["vector", "batch"])
 def test_fwht_is_sylvester_hadamard(N, shape):
-    X = _batch(N, 5, np.complex128)
+    X = random_batch(N, 5, np.complex128, 0)
     X = X[:, 0] if shape == "vector" else X
     np.testing.assert_allclose(fwht(X), scipy.linalg.hadamard(N) @ X, rtol=1e-12, atol=1e-12)
 
@@ -70,7 +63,7 @@ def test_apply_implementation_matches_dense_oracle(name, transform, batch):
     implementation = _available("apply", name)
     N = 64
     op = TRANSFORMS[transform](N)
-    X = _batch(N, batch, op.dtype)
+    X = random_batch(N, batch, op.dtype, 0)
     prepared = implementation.prepare(ApplyCase(transform, op, X))
     prepared.run()
     output = prepared.outcome().output
@@ -80,7 +73,7 @@ def test_apply_implementation_matches_dense_oracle(name, transform, batch):
 
 def test_outcome_is_a_copy_of_the_output_in_columns():
     implementation = _available("apply", "pyfftw")  # returns its own (reused) output array
-    op, X = ff.dft(16), _batch(16, 3, np.complex128)
+    op, X = ff.dft(16), random_batch(16, 3, np.complex128, 0)
     prepared = implementation.prepare(ApplyCase("dft", op, X))
     first, second = prepared.outcome().output, prepared.outcome().output
     assert first.shape == (16, 3)
@@ -189,11 +182,11 @@ def test_warm_up_runs_once_per_kind_of_case(monkeypatch):
     real = implementation.prepare
     monkeypatch.setattr(implementation, "prepare", lambda case: calls.append(case) or real(case))
     monkeypatch.setattr(implementation, "_warmed", set())
-    case = ApplyCase("hadamard", ff.hadamard(16), _batch(16, 2, np.float64))
+    case = ApplyCase("hadamard", ff.hadamard(16), random_batch(16, 2, np.float64, 0))
     implementation.warm_up(case)
     implementation.warm_up(case)
     assert len(calls) == 1
-    implementation.warm_up(ApplyCase("hadamard", ff.hadamard(16), _batch(16, 3, np.float64)))
+    implementation.warm_up(ApplyCase("hadamard", ff.hadamard(16), random_batch(16, 3, np.float64, 0)))
     assert len(calls) == 2  # another batch size is another kind of case
 
 

@@ -20,6 +20,7 @@ from fastfact.bench import workloads
 from fastfact.bench.references import MAX_REFERENCE_ENTRIES
 from fastfact.bench.tolerances import certificate_floor, mismatch_tolerance
 from fastfact.impls import ApplyCase, FactorizeCase, Outcome
+from fastfact.transforms import standard_gaussian
 
 __all__ = ["WARM_UP_N", "WORKLOADS", "Workload", "random_batch", "relative_error"]
 
@@ -34,11 +35,8 @@ def relative_error(approximation, exact) -> float:
 
 
 def random_batch(N: int, batch: int, dtype, seed: int) -> np.ndarray:
-    """Gaussian ``(N, batch)`` input (complex Gaussian for complex ``dtype``), C-contiguous."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, batch))
-    if np.dtype(dtype).kind == "c":
-        X = X + 1j * rng.standard_normal((N, batch))
+    """Standard Gaussian ``(N, batch)`` input (complex for complex ``dtype``), C-contiguous."""
+    X = standard_gaussian((N, batch), np.dtype(dtype).kind == "c", np.random.default_rng(seed))
     return np.ascontiguousarray(X.astype(dtype))
 
 
