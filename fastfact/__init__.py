@@ -1,7 +1,7 @@
 """fastfact: fast transforms learned as products of Kronecker-sparse (butterfly) factors."""
 
 from fastfact import targets
-from fastfact.factorize import (
+from fastfact.factorization import (
     ConvergenceWarning,
     Factorization,
     TwoFactorResult,

@@ -39,7 +39,7 @@ def test_suites_enumerate_implementations_from_the_registry():
     code = ("from benchmarks.common import apply_names, factorize_variants\n"
             "from benchmarks.bench_apply import ApplyDFT\n"
             "from fastfact import impls\n"
-            "from fastfact.factorize import available_methods\n"
+            "from fastfact.factorization import available_methods\n"
             "variants = factorize_variants()\n"
             "names = {name for name, _ in variants.values()}\n"
             "assert set(available_methods()) <= names, (names, available_methods())\n"

@@ -22,7 +22,7 @@ def _rows_of(tasks) -> list[dict]:
 
 def test_factorization_seconds_come_from_an_untraced_call(tmp_path, monkeypatch):
     """#7 defect 1: the reported time must not be taken under tracemalloc."""
-    api = importlib.import_module("fastfact.factorize")
+    api = importlib.import_module("fastfact.factorization")
     real = api.factorize
     traced = []
 

@@ -164,7 +164,7 @@ def _same_result(got, want) -> bool:
     return got.rel_error == want.rel_error and np.array_equal(got.left, want.left)
 
 
-@pytest.mark.filterwarnings("ignore::fastfact.factorize.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::fastfact.ConvergenceWarning")
 @settings(max_examples=40, deadline=None)
 @given(st.sampled_from(sorted(FACTORIZE_CALLS)), st.sampled_from(LAYOUTS),
        st.sampled_from(["float64", "complex128", "float32", ">f8", "int16"]), st.integers(0, 2**16))
@@ -177,7 +177,7 @@ def test_factorize_takes_every_layout_and_dtype(method, layout, dtype, seed):
     assert _same_result(call(in_layout(values, layout)), call(plain))
 
 
-@pytest.mark.filterwarnings("ignore::fastfact.factorize.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::fastfact.ConvergenceWarning")
 @pytest.mark.parametrize("method", sorted(FACTORIZE_CALLS))
 def test_memory_mapped_read_only_input(method, tmp_path):
     A = ff.targets.noisy(ff.hadamard_matrix(16), rel_noise=0.1, seed=0)

@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 
 from fastfact import butterfly_chain, hadamard_matrix, monarch_chain, random_butterfly
-from fastfact.factorize import Factorization, available_methods, factorize, get_method
+from fastfact.factorization import Factorization, available_methods, factorize, get_method
+
+
+def test_subpackage_and_function_names_do_not_clash():
+    """``fastfact.factorize`` is the function; the registry lives in ``fastfact.factorization``."""
+    import fastfact
+    import fastfact.factorization as sub
+
+    assert callable(fastfact.factorize) and fastfact.factorize is sub.factorize
+    assert fastfact.factorization is sub
+    assert sub.available_methods() == fastfact.available_methods()
 
 
 def test_registry_lists_every_method():
@@ -122,7 +132,7 @@ def test_other_argument_validation():
                   init=factorize(np.eye(16), "butterfly"))
 
 
-@pytest.mark.filterwarnings("ignore::fastfact.factorize.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::fastfact.factorization.ConvergenceWarning")
 def test_random_state_reproducible():
     A = np.random.default_rng(0).standard_normal((16, 16))
     first = factorize(A, "butterfly", method="als", random_state=3, max_iter=2)
@@ -130,7 +140,7 @@ def test_random_state_reproducible():
     assert first.history == second.history
 
 
-@pytest.mark.filterwarnings("ignore::fastfact.factorize.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::fastfact.factorization.ConvergenceWarning")
 @pytest.mark.parametrize("method", ["hierarchical", "als"])
 def test_parallel_kernels_match_serial(method):
     """workers=2 runs the prange kernels in parallel (small targets default to one thread)."""

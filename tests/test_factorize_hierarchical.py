@@ -15,8 +15,8 @@ from fastfact import (
     monarch_chain,
     random_butterfly,
 )
-from fastfact.factorize import _ks, factorize
-from fastfact.factorize.hierarchical import split_positions
+from fastfact.factorization import _ks, factorize
+from fastfact.factorization.hierarchical import split_positions
 from fastfact.patterns import ranked_pattern
 from fastfact.targets import noisy
 from tests import naive

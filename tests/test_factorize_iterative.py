@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastfact import Pattern, butterfly_chain, dft_matrix, hadamard_matrix, monarch_chain, random_butterfly
-from fastfact.factorize import ConvergenceWarning, factorize
-from fastfact.factorize._problem import Problem
-from fastfact.factorize._sweep import random_twiddles, sweep
-from fastfact.factorize.als import als_update
+from fastfact.factorization import ConvergenceWarning, factorize
+from fastfact.factorization._problem import Problem
+from fastfact.factorization._sweep import random_twiddles, sweep
+from fastfact.factorization.als import als_update
 from fastfact.targets import noisy
 from tests import naive
 
@@ -176,7 +176,7 @@ def test_gradient_adam_lbfgs():
 
 def test_gradient_is_the_gradient():
     """Finite differences of the loss match the analytic gradient."""
-    from fastfact.factorize.gradient import _Objective
+    from fastfact.factorization.gradient import _Objective
 
     rng = np.random.default_rng(14)
     chain = butterfly_chain(8)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastfact import monarch_chain
-from fastfact.factorize import ConvergenceWarning, fsmf
+from fastfact.factorization import ConvergenceWarning, fsmf
 from tests import naive
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fastfact import dft_matrix, hadamard_matrix
-from fastfact.factorize import factorize
+from fastfact.factorization import factorize
 from fastfact.targets import butterfly_product, hard, icassp_noisy, icassp_noisy_dft, noisy
 
 

@@ -1,7 +1,7 @@
 """fastfact's own implementations: the Numba apply (``op @ X``) and every factorization method.
 
 The factorize side registers one implementation per name of
-:func:`fastfact.factorize.available_methods`, so a new method is benchmarked as soon as it is
+:func:`fastfact.factorization.available_methods`, so a new method is benchmarked as soon as it is
 registered there. Their rows carry ``impl = "fastfact"``.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import warnings
 
-from fastfact.factorize import available_methods, get_method
-from fastfact.factorize.hierarchical import ORDERS
+from fastfact.factorization import available_methods, get_method
+from fastfact.factorization.hierarchical import ORDERS
 from fastfact.impls._protocol import (
     ANY_TRANSFORM,
     Implementation,
@@ -56,7 +56,7 @@ class FastfactMethod(Implementation):
     Parameters
     ----------
     method : str
-        A name of :func:`fastfact.factorize.available_methods`.
+        A name of :func:`fastfact.factorization.available_methods`.
     """
 
     kind = "factorize"
@@ -82,7 +82,7 @@ class FastfactMethod(Implementation):
         """
         if not options:
             return
-        from fastfact.factorize import factorize
+        from fastfact.factorization import factorize
 
         N = OPTION_CHECK_N
         with warnings.catch_warnings():
@@ -94,7 +94,7 @@ class FastfactMethod(Implementation):
                 raise OptionError(f"{self.name}: {exc}") from None
 
     def prepare(self, case) -> PreparedFactorization:
-        from fastfact.factorize import factorize
+        from fastfact.factorization import factorize
 
         def call():
             return factorize(case.A, case.chain, method=self.name, perm=case.perm,

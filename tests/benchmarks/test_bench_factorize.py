@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from fastfact import dft_matrix, hadamard_matrix
-from fastfact.factorize import factorize
+from fastfact.factorization import factorize
 from fastfact.targets import noisy
 
 SIZES = [2**k for k in range(8, 14)]
@@ -83,7 +83,7 @@ def test_pyfaust_butterfly(benchmark, kind, N, fact_type):
     benchmark.extra_info.update(rel_error=float(rel), N=N)
 
 
-@pytest.mark.filterwarnings("ignore::fastfact.factorize.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::fastfact.factorization.ConvergenceWarning")
 @pytest.mark.parametrize("N", SIZES[:5])
 def test_als_sweep(benchmark, N):
     """One ALS sweep warm-started from hierarchical, against the hierarchical run itself."""

@@ -272,7 +272,7 @@ def fsmf(A, left_mask, right_mask, method="exact", random_state=None, max_iter=5
     --------
     >>> import numpy as np
     >>> from fastfact import monarch_chain
-    >>> from fastfact.factorize import fsmf
+    >>> from fastfact.factorization import fsmf
     >>> left, right = (p.support() for p in monarch_chain(2))
     >>> res = fsmf(np.arange(16.0).reshape(4, 4), left, right)
     >>> bool(abs(res.error - res.optimal_error) < 1e-9)

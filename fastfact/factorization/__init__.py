@@ -1,0 +1,25 @@
+"""Fixed-support factorization onto chains of KS supports (layer 5).
+
+``fastfact.factorize(A, chain, method=...)`` (the function, re-exported at the top level)
+dispatches through a registry (``available_methods()``); ``fsmf`` solves the two-factor
+problem for arbitrary boolean supports. The subpackage is named ``factorization`` so that
+``fastfact.factorize`` stays the function and ``fastfact.factorization.available_methods``
+the registry: one name never means two objects.
+"""
+
+from fastfact.factorization import als, gradient, hierarchical, palm  # noqa: F401  (registry)
+from fastfact.factorization._api import factorize
+from fastfact.factorization._registry import available_methods, get_method, register_method
+from fastfact.factorization._result import ConvergenceWarning, Factorization
+from fastfact.factorization.fsmf import TwoFactorResult, fsmf
+
+__all__ = [
+    "ConvergenceWarning",
+    "Factorization",
+    "TwoFactorResult",
+    "available_methods",
+    "factorize",
+    "fsmf",
+    "get_method",
+    "register_method",
+]
