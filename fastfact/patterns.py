@@ -424,9 +424,11 @@ def bp_permutations(N: int) -> dict[str, np.ndarray]:
     """The 8 candidate permutations of the BP model ("default_8", docs/algorithms.md §1.4).
 
     ``P = ∏_{j=2}^{L} (I_{N/2^j} ⊗ Q_j)`` with ``Q_j`` of size ``2^j`` the product of a fixed
-    subset of three elementary permutations: reversal of the first half, reversal of the second
+    subset of three elementary permutations: reversal of the second half, reversal of the first
     half, even/odd separation (applied first). The key is the subset as a bit string in that
-    order, so ``"000"`` is the identity and ``"001"`` (separations only) the bit reversal.
+    order — the labels of ``get_permutation_matrix`` in the ICASSP 2022 code ([LZRG22],
+    leonzheng2/butterfly), so results can be compared with the paper: ``"000"`` is the
+    identity, ``"001"`` (separations only) the bit reversal, ``"100"`` reverses second halves.
     Each value ``perm`` acts as ``P x = x[perm]``.
 
     Raises
@@ -443,7 +445,7 @@ def bp_permutations(N: int) -> dict[str, np.ndarray]:
     candidates = {}
     for code in range(8):
         key = format(code, "03b")
-        rev_first, rev_second, separate = (bit == "1" for bit in key)
+        rev_second, rev_first, separate = (bit == "1" for bit in key)
         perm = np.arange(N, dtype=np.int64)
         for j in range(L, 1, -1):  # P = P_2 P_3 ⋯ P_L: P_L acts first
             block = _elementary_permutation(1 << j, separate, rev_first, rev_second)
