@@ -146,3 +146,50 @@ def dft_exact(X):
             terms = [root * X[j, b] for j, root in enumerate(roots)]
             Y[k, b] = complex(math.fsum(t.real for t in terms), math.fsum(t.imag for t in terms))
     return Y
+
+
+def merged_chain_pattern(chain, lo, hi):
+    """Merged KS pattern of ``chain[lo..hi]`` by the product rule ``(a1, b1·d1/d2, c2·a2/a1, d2)``."""
+    a, b, c, d = chain[lo]
+    for a2, _, c2, d2 in chain[lo + 1 : hi + 1]:
+        a, b, c, d = a, b * d // d2, c2 * a2 // a, d2
+    return type(chain[lo])(a, b, c, d)
+
+
+def split_optima(A, chain):
+    """``[E_0, …, E_{L−2}]``: optimal errors of the two-factor problems cut after each factor."""
+    L = len(chain)
+    return [split_optimum(A, merged_chain_pattern(chain, 0, s), merged_chain_pattern(chain, s + 1, L - 1))
+            for s in range(L - 1)]
+
+
+def off_support_energy(A, chain):
+    """``‖A‖²`` outside the support of the chain's product."""
+    support = dense_support(merged_chain_pattern(chain, 0, len(chain) - 1))
+    return float(np.sum(np.abs(A[~support]) ** 2))
+
+
+def bp_permutation_matrix(L, label):
+    """Dense ``P`` of the BP model for the ICASSP 2022 label ``"xyz"`` (x, y, z in {0, 1}).
+
+    ``P = P_2 P_3 ⋯ P_L`` with ``P_j = I_{2^{L−j}} ⊗ Q_j`` and ``Q_j = R₂^x R₁^y S^z`` (matrix
+    products, size ``2^j``, ``h = 2^{j−1}``): ``R₂`` reverses the second half, ``R₁`` the first
+    half, and ``S`` sends row ``t < h`` to column ``2t`` and row ``h + t`` to column ``2t + 1``.
+    """
+    x, y, z = (bit == "1" for bit in label)
+    P = np.eye(2**L)
+    for j in range(2, L + 1):
+        n, h = 2**j, 2 ** (j - 1)
+        reverse_second = np.eye(n)
+        reverse_second[h:, h:] = np.eye(h)[::-1]
+        reverse_first = np.eye(n)
+        reverse_first[:h, :h] = np.eye(h)[::-1]
+        separate = np.zeros((n, n))
+        separate[np.arange(h), 2 * np.arange(h)] = 1
+        separate[h + np.arange(h), 2 * np.arange(h) + 1] = 1
+        Q = np.eye(n)
+        for chosen, factor in ((x, reverse_second), (y, reverse_first), (z, separate)):
+            if chosen:
+                Q = Q @ factor
+        P = P @ np.kron(np.eye(2 ** (L - j)), Q)
+    return P

@@ -160,16 +160,58 @@ def test_palm_exact_target_and_complex():
     assert warm.rel_error <= 1e-12
 
 
+def test_palm_default_start_is_exact_on_hadamard():
+    """FAµST's start (first factor zero, others identity) is exact in a few iterations, where
+    the random start stalls (issue: 0.369 after 300 iterations at N = 64)."""
+    A = hadamard_matrix(64)
+    res = factorize(A, "butterfly", method="palm")
+    assert res.params["init"] == "identity"
+    assert res.rel_error <= 1e-12 and len(res.history) <= 10
+    with pytest.warns(ConvergenceWarning, match="palm did not converge: stopped after max_iter=300"):
+        stalled = factorize(A, "butterfly", method="palm", init="random", random_state=0)
+    assert stalled.rel_error > 0.1 and stalled.params["init"] == "random"
+    warm = factorize(A, "butterfly", method="palm", init="hierarchical")
+    assert warm.rel_error <= 1e-13 and warm.params["init"] == "hierarchical"
+
+
+@pytest.mark.parametrize(("method", "budget"), [("als", {"max_iter": 1}), ("palm", {"max_iter": 2}),
+                                                ("gradient", {"adam_iter": 3, "lbfgs_iter": 0})])
+def test_every_iterative_method_warns_the_same_way(method, budget):
+    A = np.random.default_rng(0).standard_normal((32, 32))
+    with pytest.warns(ConvergenceWarning, match=rf"^{method} did not converge: stopped after"):
+        factorize(A, "butterfly", method=method, random_state=0, init="random", **budget)
+    with warnings.catch_warnings():  # converged: no warning
+        warnings.simplefilter("error", ConvergenceWarning)
+        factorize(random_butterfly(32, seed=1).to_dense(), "butterfly", method=method,
+                  init="hierarchical", **({"tol": 1e-3} if method != "gradient" else
+                                          {"adam_iter": 2, "lr": 1e-12}))
+
+
+def test_named_starts():
+    A = noisy(random_butterfly(16, seed=4).to_dense(), rel_noise=0.1, seed=5)
+    for method in ("als", "gradient"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for init in ("random", "identity", "hierarchical"):
+                res = factorize(A, "butterfly", method=method, init=init, random_state=0,
+                                **({"max_iter": 3} if method == "als" else {"adam_iter": 3}))
+                assert res.params["init"] == init and np.isfinite(res.rel_error)
+    with pytest.raises(ValueError, match="unknown init 'zeros'.*'random', 'identity', 'hierarchical'"):
+        factorize(A, "butterfly", method="als", init="zeros")
+
+
 def test_gradient_adam_lbfgs():
     A = random_butterfly(16, seed=12).to_dense()
-    res = factorize(A, "butterfly", method="gradient", random_state=13, adam_iter=100,
-                    lbfgs_iter=50)
+    with pytest.warns(ConvergenceWarning, match="gradient did not converge"):
+        res = factorize(A, "butterfly", method="gradient", random_state=13, adam_iter=100,
+                        lbfgs_iter=50)
     assert len(res.history) >= 100
     assert res.rel_error < res.history[0]
     assert res.rel_error <= 0.1
     F = dft_matrix(8)
-    res = factorize(F, "butterfly", method="gradient", perm="bitrev", random_state=0,
-                    adam_iter=50, lbfgs_iter=0)
+    with pytest.warns(ConvergenceWarning, match="lbfgs_iter=0"):
+        res = factorize(F, "butterfly", method="gradient", perm="bitrev", random_state=0,
+                        adam_iter=50, lbfgs_iter=0)
     assert len(res.history) == 50 and res.operator.dtype == np.complex128
     assert res.rel_error < 1.0
 

@@ -7,12 +7,16 @@ A node with twiddle ``T`` of shape ``(a, d, B, C)``, ``B = b1·b2``, ``C = c1·c
 
 Rank one (every butterfly split) uses, per block: the closed form of the 2 × 2 Gram matrix when
 ``min(b1, c2) = 2``, otherwise power iteration from the largest column with a convergence test,
-and LAPACK's SVD when the iteration stalls. Each block also returns a
-*lower bound* of its optimal squared error (when LAPACK ran, its ``Σ_{j ≥ 2} σ_j²``;
-otherwise a bound that is rigorous for any unit vector ``u``):
-with ``w = Mᴴu``, ``α = ‖w‖²``, ``R = M − u wᴴ``, ``τ = ‖R‖²`` and ``β = ‖R w‖``,
-``σ1² ≤ λ_max([[α, β], [β, τ]])`` so ``‖M‖² − σ1² ≥ (ατ − β²) / λ_max``, computed without
-the cancellation of ``‖M‖² − σ1²``.
+and LAPACK's SVD when the iteration stalls. On request every block also returns two numbers:
+
+* its *residual* ``‖M − u wᴴ‖²`` for the rank-one approximation it returns, summed entry by entry
+  (no cancellation): an upper bound of its optimal squared error, up to rounding;
+* a *lower bound* of its optimal squared error ``Σ_{j ≥ 2} σ_j²`` (when LAPACK ran, that sum;
+  otherwise a bound that is rigorous for any unit vector ``u``): with ``w = Mᴴu``,
+  ``α = ‖w‖²``, ``R = M − u wᴴ``, ``τ = ‖R‖²`` and ``β = ‖R w‖``,
+  ``σ1² ≤ λ_max([[α, β], [β, τ]])`` so ``‖M‖² − σ1² ≥ (ατ − β²) / λ_max``, computed without
+  the cancellation of ``‖M‖² − σ1²`` and lowered by the rounding allowance
+  ``((b1 + c2)·eps)²·‖M‖²`` of the sums it is computed from.
 """
 
 from __future__ import annotations
@@ -167,12 +171,11 @@ def _power_iteration(M, u, w, y, norm2, start, eps):
 
 
 @njit(cache=True)
-def _rank1_block(M, u, w, y, with_tail, eps):
-    """Best rank-one ``u wᴴ`` of ``M`` (u unit); ``eps`` is the machine epsilon of its dtype.
+def _rank1_block(M, u, w, y, with_bounds, eps):
+    """Best rank-one ``u wᴴ`` of ``M`` (u unit, ``w = Mᴴu``); ``eps``: machine epsilon of its dtype.
 
-    Returns ``(σ1, tail)`` where ``tail`` is a lower bound of ``Σ_{j ≥ 2} σ_j²`` when
-    ``with_tail`` (else 0), lowered by the rounding allowance ``((b1 + c2)·eps)²·‖M‖²`` of the
-    sums it is computed from.
+    Returns ``(σ1, residual, lower)``; the last two (see the module docstring) are 0 unless
+    ``with_bounds``.
     """
     b1, c2 = M.shape
     for q in range(c2):  # column norms, row by row (w is free until the iteration starts)
@@ -195,21 +198,21 @@ def _rank1_block(M, u, w, y, with_tail, eps):
                 u[p] = M[p, 0]
             _normalize_or_unit(u)
         _left_apply_h(M, u, w)
-        return np.sqrt(norm2), 0.0
+        return np.sqrt(norm2), 0.0, 0.0
     if norm2 == 0.0:
         u[:] = 0
         u[0] = 1
         w[:] = 0
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     allowance = ((b1 + c2) * eps) ** 2 * norm2
     if b1 == 2 or c2 == 2:
         _closed_form_vector(M, u, w)
     else:
         alpha, tau, converged = _power_iteration(M, u, w, y, norm2, start, eps)
         if converged:
-            if not with_tail:
-                return np.sqrt(alpha), 0.0
-            return np.sqrt(alpha), _tail_bound(u, y, alpha, tau, allowance)
+            if not with_bounds:
+                return np.sqrt(alpha), 0.0, 0.0
+            return np.sqrt(alpha), tau, _tail_bound(u, y, alpha, tau, allowance)
         U, sv, _ = np.linalg.svd(M, full_matrices=False)
         for p in range(b1):
             u[p] = U[p, 0]
@@ -220,15 +223,15 @@ def _rank1_block(M, u, w, y, with_tail, eps):
         tail = 0.0  # σ2² + … from LAPACK: the trace bound of _tail_bound would be loose
         for j in range(1, sv.size):
             tail += sv[j] * sv[j]
-        return np.sqrt(alpha), max(tail - allowance, 0.0)
+        return np.sqrt(alpha), tail, max(tail - allowance, 0.0)
     _left_apply_h(M, u, w)
     alpha = 0.0
     for q in range(c2):
         alpha += _abs2(w[q])
-    if not with_tail:
-        return np.sqrt(alpha), 0.0
+    if not with_bounds:
+        return np.sqrt(alpha), 0.0, 0.0
     tau = _residual_and_apply(M, u, w, y)
-    return np.sqrt(alpha), _tail_bound(u, y, alpha, tau, allowance)
+    return np.sqrt(alpha), tau, _tail_bound(u, y, alpha, tau, allowance)
 
 
 @njit(cache=True)
@@ -253,14 +256,17 @@ def _decode(blk, b2, c1, d):
 
 
 @njit(parallel=True, cache=True)
-def split_rank1(T, b1, b2, c1, c2, side, eps, Lt, Rt):
+def split_rank1(T, b1, b2, c1, c2, side, eps, write, bounds, Lt, Rt):
     """Rank-one split of every block of ``T`` (a, d, b1·b2, c1·c2).
 
     ``side`` places the scale σ of ``u σ vᴴ``: 0 in the left factor, 1 in the right factor,
-    2 as ``√σ`` in both. Writes ``Lt`` (a, b2·d, b1, c1) and ``Rt`` (a·c1, d, b2, c2).
+    2 as ``√σ`` in both. With ``write``, writes ``Lt`` (a, b2·d, b1, c1) and ``Rt``
+    (a·c1, d, b2, c2); with ``bounds`` of shape ``(a·c1·b2·d, 2)`` (else ``(0, 2)``), fills the
+    lower bound and the residual of every block (module docstring).
     """
     a, d = T.shape[0], T.shape[1]
     nblocks = a * c1 * b2 * d
+    with_bounds = bounds.shape[0] > 0
     for blk in prange(nblocks):
         i, k, p2, q1 = _decode(blk, b2, c1, d)
         M = np.empty((b1, c2), dtype=T.dtype)
@@ -268,7 +274,12 @@ def split_rank1(T, b1, b2, c1, c2, side, eps, Lt, Rt):
         w = np.empty(c2, dtype=T.dtype)
         y = np.empty(b1, dtype=T.dtype)
         _gather(T, i, k, p2, q1, b1, b2, c2, M)
-        sigma, _ = _rank1_block(M, u, w, y, False, eps)
+        sigma, residual, lower = _rank1_block(M, u, w, y, with_bounds, eps)
+        if with_bounds:
+            bounds[blk, 0] = lower
+            bounds[blk, 1] = residual
+        if not write:
+            continue
         if side == 1:
             left_scale, right_scale = 1.0, 1.0
         elif sigma == 0.0:
@@ -286,30 +297,13 @@ def split_rank1(T, b1, b2, c1, c2, side, eps, Lt, Rt):
             Rt[i * c1 + q1, k, p2, q2] = np.conj(w[q2]) * right_scale
 
 
-@njit(parallel=True, cache=True)
-def rank1_tails(T, b1, b2, c1, c2, eps):
-    """Lower bounds of the optimal rank-one squared error of every block (no factors written)."""
-    a, d = T.shape[0], T.shape[1]
-    nblocks = a * c1 * b2 * d
-    tails = np.empty(nblocks)
-    for blk in prange(nblocks):
-        i, k, p2, q1 = _decode(blk, b2, c1, d)
-        M = np.empty((b1, c2), dtype=T.dtype)
-        u = np.empty(b1, dtype=T.dtype)
-        w = np.empty(c2, dtype=T.dtype)
-        y = np.empty(b1, dtype=T.dtype)
-        _gather(T, i, k, p2, q1, b1, b2, c2, M)
-        _, tails[blk] = _rank1_block(M, u, w, y, True, eps)
-    return tails
-
-
 @njit(cache=True)
-def split_rank_r(T, b1, b2, c1, c2, r, side, eps, Lt, Rt, tails):
+def split_rank_r(T, b1, b2, c1, c2, r, side, eps, write, bounds, Lt, Rt):
     """Rank-``r`` split through one LAPACK SVD per block (junction rank ``r`` > 1).
 
-    Writes ``Lt`` (a, b2·d, b1, c1·r), ``Rt`` (a·c1, d, r·b2, c2) and the squared singular
-    value tail ``Σ_{j ≥ r} σ_j²`` of every block, less its rounding allowance, into ``tails``. Triplets beyond
-    ``min(b1, c2)`` are zero on both sides.
+    With ``write``, writes ``Lt`` (a, b2·d, b1, c1·r) and ``Rt`` (a·c1, d, r·b2, c2) (triplets
+    beyond ``min(b1, c2)`` are zero on both sides); ``bounds`` as in :func:`split_rank1`, from
+    the squared singular value tail ``Σ_{j ≥ r} σ_j²``.
     """
     a, d = T.shape[0], T.shape[1]
     nblocks = a * c1 * b2 * d
@@ -318,13 +312,17 @@ def split_rank_r(T, b1, b2, c1, c2, r, side, eps, Lt, Rt, tails):
         M = np.empty((b1, c2), dtype=T.dtype)
         _gather(T, i, k, p2, q1, b1, b2, c2, M)
         U, s, Vh = np.linalg.svd(M, full_matrices=False)
-        tail = 0.0
-        for j in range(r, s.size):
-            tail += s[j] * s[j]
-        norm2 = 0.0
-        for j in range(s.size):
-            norm2 += s[j] * s[j]
-        tails[blk] = max(tail - ((b1 + c2) * eps) ** 2 * norm2, 0.0)
+        if bounds.shape[0] > 0:
+            tail = 0.0
+            for j in range(r, s.size):
+                tail += s[j] * s[j]
+            norm2 = 0.0
+            for j in range(s.size):
+                norm2 += s[j] * s[j]
+            bounds[blk, 0] = max(tail - ((b1 + c2) * eps) ** 2 * norm2, 0.0)
+            bounds[blk, 1] = tail
+        if not write:
+            continue
         for t in range(r):
             col = q1 * r + t
             row = t * b2 + p2
@@ -391,17 +389,20 @@ def gather_twiddle(A, a, b, c, d, T):
 
 
 @njit(parallel=True, cache=True)
-def split_rank1_c2(T, b1, b2, c1, side, eps, with_factors, Lt, Rt, tails):
+def split_rank1_c2(T, b1, b2, c1, side, eps, write, want_lower, bounds, Lt, Rt):
     """Rank-one split for blocks ``b1 × 2`` (``c2 = 2``), streaming whole rows of ``T``.
 
     The blocks ``q1 = 0 … c1−1`` of one ``(i, k, p2)`` share their rows, so rows are read
-    contiguously (no strided gather): pass 1 forms every 2 × 2 Gram matrix ``MᴴM``, pass 2
-    writes ``M v`` (``with_factors``) or accumulates ``w = Mᴴu``, pass 3 the tail bound of
-    :func:`_rank1_block`. Arguments as in :func:`split_rank1`; ``tails`` is filled only when
-    ``with_factors`` is False.
+    contiguously (no strided gather): pass 1 forms every 2 × 2 Gram matrix ``MᴴM`` and its top
+    eigenvector ``v``; with ``write``, pass 2 writes ``M v`` and the residual of ``(M v) vᴴ``;
+    the lower bound of :func:`_rank1_block` (``want_lower``, or no ``write``) takes two more
+    passes (``w = Mᴴu``, then ``τ``, ``β``) and, without ``write``, also gives the residual
+    ``τ`` of ``u wᴴ``. With ``write`` and not ``want_lower``, ``bounds[:, 0]`` is left as it is.
+    Other arguments as in :func:`split_rank1`.
     """
     a, d = T.shape[0], T.shape[1]
     zero = T[0, 0, 0, 0] * 0
+    with_bounds = bounds.shape[0] > 0
     for grp in prange(a * d * b2):
         p2 = grp % b2
         k = (grp // b2) % d
@@ -424,13 +425,17 @@ def split_rank1_c2(T, b1, b2, c1, side, eps, with_factors, Lt, Rt, tails):
             lam = 0.5 * (h00[q1] + h11[q1]) + np.sqrt(0.25 * (h00[q1] - h11[q1]) ** 2
                                                       + _abs2(h01[q1]))
             sigma[q1] = np.sqrt(lam)
-        if with_factors:
+        if write:
             col = p2 * d + k
+            resid = np.zeros(c1)
             for p1 in range(b1):
                 row = T[i, k, p1 * b2 + p2]
                 out = Lt[i, col, p1]
                 for q1 in range(c1):
-                    mv = row[2 * q1] * v[q1, 0] + row[2 * q1 + 1] * v[q1, 1]
+                    x0 = row[2 * q1]
+                    x1 = row[2 * q1 + 1]
+                    mv = x0 * v[q1, 0] + x1 * v[q1, 1]
+                    resid[q1] += _abs2(x0 - mv * np.conj(v[q1, 0])) + _abs2(x1 - mv * np.conj(v[q1, 1]))
                     if side == 0:
                         out[q1] = mv
                     elif sigma[q1] == 0.0:
@@ -443,6 +448,10 @@ def split_rank1_c2(T, b1, b2, c1, side, eps, with_factors, Lt, Rt, tails):
                 scale = 1.0 if side == 0 else (sigma[q1] if side == 1 else np.sqrt(sigma[q1]))
                 for q2 in range(2):
                     Rt[i * c1 + q1, k, p2, q2] = np.conj(v[q1, q2]) * scale
+            if with_bounds:
+                for q1 in range(c1):
+                    bounds[grp * c1 + q1, 1] = resid[q1]
+        if not with_bounds or (write and not want_lower):
             continue
         w = np.zeros((c1, 2), dtype=T.dtype)
         for p1 in range(b1):
@@ -471,7 +480,9 @@ def split_rank1_c2(T, b1, b2, c1, side, eps, with_factors, Lt, Rt, tails):
             lam = 0.5 * (alpha + tau[q1]) + np.sqrt(0.25 * (alpha - tau[q1]) ** 2 + beta2[q1])
             tail = (alpha * tau[q1] - beta2[q1]) / lam if lam > 0.0 else 0.0
             allowance = ((b1 + 2) * eps) ** 2 * (h00[q1] + h11[q1])
-            tails[grp * c1 + q1] = max(tail - allowance, 0.0)
+            bounds[grp * c1 + q1, 0] = max(tail - allowance, 0.0)
+            if not write:
+                bounds[grp * c1 + q1, 1] = tau[q1]
 
 
 @njit(parallel=True, cache=True)

@@ -10,12 +10,13 @@ the registry: one name never means two objects.
 from fastfact.factorization import als, gradient, hierarchical, palm  # noqa: F401  (registry)
 from fastfact.factorization._api import factorize
 from fastfact.factorization._registry import available_methods, get_method, register_method
-from fastfact.factorization._result import ConvergenceWarning, Factorization
+from fastfact.factorization._result import ConvergenceWarning, Factorization, PermutationWarning
 from fastfact.factorization.fsmf import TwoFactorResult, fsmf
 
 __all__ = [
     "ConvergenceWarning",
     "Factorization",
+    "PermutationWarning",
     "TwoFactorResult",
     "available_methods",
     "factorize",

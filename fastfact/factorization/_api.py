@@ -4,48 +4,33 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 
 import numpy as np
 
 from fastfact._validation import (
-    check_bool,
     check_matrix,
-    check_permutation,
     check_random_state,
     double_precision,
     parallel_threads,
     set_workers,
 )
 from fastfact.operator import KSOperator
-from fastfact.patterns import bit_reversal, bp_permutations
+from fastfact.patterns import butterfly_chain
 
-from . import _ks
-from ._problem import PERM_NAMES, Problem, check_chain_for
+from . import _ks, _perm, _scale
+from ._certificate import LEVELS, certify
+from ._problem import Problem, check_chain_for
 from ._registry import get_method
-from ._result import Factorization
+from ._result import Factorization, PermutationWarning, warn_unconverged
+from .hierarchical import hierarchical_twiddles, split_positions
 
 # Below this many target entries the kernels run on one thread unless ``workers`` says otherwise:
 # thread start-up and waiting for a descheduled thread cost more than the work.
 _PARALLEL_MIN_ENTRIES = 1 << 23
-
-
-def _perm_candidates(perm, n: int) -> dict[str, np.ndarray | None]:
-    """Candidate column permutations, keyed by the name reported in ``params["perm"]``."""
-    if perm is None:
-        return {"none": None}
-    if isinstance(perm, str):
-        if perm not in PERM_NAMES:
-            raise ValueError(
-                f"unknown perm {perm!r}; valid values: None, {', '.join(map(repr, PERM_NAMES))} or "
-                "an index array"
-            )
-        if n < 2 or n & (n - 1):
-            raise ValueError(f"perm={perm!r} needs a power-of-two number of columns, A has {n}")
-        if perm == "bitrev":
-            return {"bitrev": bit_reversal(n)}
-        return {f"default_8:{key}": value for key, value in bp_permutations(n).items()}
-    accepted = f"None, {', '.join(map(repr, PERM_NAMES))} or an integer array"
-    return {"array": check_permutation("perm", perm, n, accepted=accepted)}
+# perm=None warns when the error is above this and bit reversal does this much better
+_SUSPICIOUS_ERROR = 0.5
+_MUCH_BETTER = 0.1
 
 
 def _check_options(fn, options: dict, method: str) -> None:
@@ -59,11 +44,48 @@ def _check_options(fn, options: dict, method: str) -> None:
         )
 
 
+def _certificate_level(certificate) -> str | None:
+    if isinstance(certificate, (bool, np.bool_)):
+        return "cheap" if certificate else None
+    if isinstance(certificate, str) and certificate in LEVELS:
+        return certificate
+    raise TypeError(f"certificate must be True, False, 'cheap' or 'full', got {certificate!r}")
+
+
 def _warm_start_perm(options: dict):
     init = options.get("init")
     if isinstance(init, Factorization):
         init = init.operator
     return init.perm if isinstance(init, KSOperator) else None
+
+
+def _check_finite(twiddles, method: str) -> None:
+    for ell, tw in enumerate(twiddles):
+        if not np.isfinite(tw).all():
+            raise FloatingPointError(
+                f"method {method!r} produced non-finite values in factor {ell} (it diverged); "
+                "lower its step size (lr, step_margin) or start it from a hierarchical result "
+                "(init=factorize(A, chain))"
+            )
+
+
+def _bitrev_warning(problem: Problem, rel_error: float) -> None:
+    """Warn when ``A`` is far from the chain but ``A[:, bit_reversal]`` is close (the DFT trap)."""
+    n = problem.A.shape[1]
+    if rel_error <= _SUSPICIOUS_ERROR or n < 4 or n & (n - 1) or problem.A.shape[0] != n \
+            or tuple(problem.chain) != butterfly_chain(n):
+        return
+    trial = Problem(_ks.permute_columns(problem.A, _perm.candidates("bitrev", n)["bitrev"]),
+                    problem.chain, problem.rng)
+    L = len(trial.chain)
+    twiddles = hierarchical_twiddles(trial.root, trial.chain, split_positions("left-to-right", L),
+                                     True)
+    permuted = trial.rel_error(twiddles)
+    if permuted < _MUCH_BETTER * rel_error:
+        warnings.warn(
+            f"A is far from a butterfly (relative error {rel_error:.3g}) but A[:, bit_reversal(N)] "
+            f"is much closer ({permuted:.3g} by hierarchical factorization): pass perm='bitrev' "
+            "(the DFT needs it) or perm='search'", PermutationWarning, stacklevel=3)
 
 
 def factorize(A, chain, method="hierarchical", perm=None, random_state=None, workers=None,
@@ -74,30 +96,41 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     ----------
     A : array_like, shape (m, n)
         Target matrix (integer, bool, float32/64, complex64/128), finite. Single precision is
-        factorized in double precision; the operator keeps the input's precision.
+        factorized in double precision; the operator keeps the input's precision. Any finite
+        scale works (1e-300 … 1e300): beyond 2^±200 the target is scaled by a power of two
+        first and the factors are scaled back exactly.
     chain : sequence of Pattern, 4-tuples or 6-tuples, or {"butterfly", "monarch"}
         KS supports ``π_0 … π_{L−1}`` (leftmost first); a 6-tuple ``(a, b, c, d, p, q)`` is the
         ranked pattern ``(a, b·p, c·q, d)``. The merged pattern must have shape ``(m, n)``.
     method : str, default "hierarchical"
         A name from :func:`available_methods`.
-    perm : None, "bitrev", "search" or array of int, default None
+    perm : None, "bitrev", "search", array of int or list of candidates, default None
         Column permutation ``P`` (``P x = x[perm]``): the method factorizes ``A[:, perm]``.
-        ``"search"`` tries the 8 candidates of docs/algorithms.md §1.4 and keeps the best.
+        ``"search"`` tries the 8 permutations of the BP model (``fastfact.bp_permutations``,
+        labelled as in the ICASSP 2022 code) and keeps the best; a list (of index arrays,
+        None, "bitrev" or "search") tries each candidate. Without a permutation, a DFT-like
+        target triggers a :class:`PermutationWarning` (see Warns).
     random_state : None, int or numpy.random.Generator
         Seed for methods with a random start.
     workers : int, optional
         Numba threads for the kernels (restored afterwards); by default all of them, or one
         for targets below 2^23 entries (N < 4096 square).
-    certificate : bool, default True
-        Compute ``lower_bound`` (one optimal root split per junction, docs/algorithms.md §4.6).
+    certificate : {True, False, "cheap", "full"}, default True
+        The bounds to compute (docs/algorithms.md §4.6). True (= "cheap"): ``lower_bound``
+        from the root split of a hierarchical tree, which costs nothing, and the middle split
+        ``⌊(L−1)/2⌋``, which costs about one pass over ``A``. "full": ``lower_bound`` =
+        ``max_s E_s/‖A‖`` (every split, skipping those that provably cannot be the maximum)
+        and, where proved, ``upper_bound``. False: neither.
     **options
         Method options (see each method's docstring).
 
     Returns
     -------
     Factorization
-        ``operator`` (with its permutation), ``rel_error``, ``lower_bound``, ``history``,
-        ``seconds`` (method, error and certificate, validation excluded), ``method``, ``params``.
+        ``operator`` (with its permutation), ``rel_error``, ``lower_bound``, ``upper_bound``,
+        ``history``, ``seconds`` (method, error and certificate, validation excluded),
+        ``method``, ``params``, ``certificate``. After a permutation search the bounds concern
+        the chosen permutation only.
 
     Raises
     ------
@@ -107,6 +140,17 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         permutation, invalid option values.
     TypeError
         Unsupported dtypes or unknown options.
+    FloatingPointError
+        An iterative method diverged (non-finite factors).
+
+    Warns
+    -----
+    ConvergenceWarning
+        An iterative method stopped on its iteration budget before meeting its tolerance.
+    PermutationWarning
+        ``perm=None`` on a square butterfly chain gave a relative error above 0.5 while the
+        bit-reversed target is fitted at least 10× better (one extra hierarchical run, made
+        only in that case).
 
     Examples
     --------
@@ -121,31 +165,40 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     patterns = check_chain_for(chain, A.shape)
     fn = get_method(method)
     _check_options(fn, options, method)
-    certificate = check_bool("certificate", certificate)
+    level = _certificate_level(certificate)
+    user_perm = perm
     if perm is None:
         perm = _warm_start_perm(options)
-    candidates = _perm_candidates(perm, A.shape[1])
+    candidates = _perm.candidates(perm, A.shape[1])
     rng = check_random_state(random_state)
+    exponent = _scale.exponent(A)
+    A = _scale.scaled(A, -exponent)
     best = None
     total_seconds = 0.0
     with set_workers(parallel_threads(A.size, _PARALLEL_MIN_ENTRIES, workers)):
         for name, candidate in candidates.items():
             start = time.perf_counter()
             target = A if candidate is None else _ks.permute_columns(A, candidate)
-            problem = Problem(target, patterns, rng)
+            problem = Problem(target, patterns, rng, exponent, level)
             out = fn(problem, **options)
+            _check_finite(out.twiddles, method)
             twiddles = [np.asarray(t, dtype=out_dtype) for t in out.twiddles]
             rel_error = problem.rel_error([t.astype(A.dtype) for t in twiddles])
-            lower_bound = None
-            if certificate:
-                bound = max(_ks.split_errors(problem.root, problem.off_energy, patterns),
-                            default=problem.off_energy)
-                lower_bound = problem.relative(bound)
             total_seconds += time.perf_counter() - start
-            if best is None or rel_error < best.rel_error:
-                operator = KSOperator(twiddles, patterns, perm=candidate)
-                params = dict(out.params, perm=name)
-                best = Factorization(operator, rel_error, lower_bound, out.history, 0.0, method,
-                                     params)
-    best.seconds = total_seconds
-    return best
+            if best is None or rel_error < best[0]:
+                best = (rel_error, name, candidate, problem, out, twiddles)
+        rel_error, name, candidate, problem, out, twiddles = best
+        start = time.perf_counter()
+        cert = certify(problem, level, out) if level else None
+        total_seconds += time.perf_counter() - start
+        if user_perm is None and candidate is None:
+            _bitrev_warning(problem, rel_error)
+    if out.converged is False:
+        warn_unconverged(method, out.stop)
+    params = dict(out.params, perm=name)
+    if len(candidates) > 1:
+        params["perm_candidates"] = len(candidates)
+    operator = KSOperator(_scale.spread(twiddles, exponent), patterns, perm=candidate)
+    return Factorization(operator, rel_error, None if cert is None else cert.lower_bound,
+                         None if cert is None else cert.upper_bound, out.history, total_seconds,
+                         method, params, level)

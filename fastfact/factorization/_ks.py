@@ -89,8 +89,26 @@ def merge_range(twiddles, chain, lo: int, hi: int) -> np.ndarray:
     return tw
 
 
-def _eps(array) -> float:
-    return float(np.finfo(array.dtype).eps)
+def _run_split(node_tw, left: Pattern, right: Pattern, side: int, write: bool, with_bounds: bool,
+               want_lower: bool = True):
+    j = Junction.of(left, right)
+    node_tw = np.ascontiguousarray(node_tw)
+    shape = (lambda p: p.twiddle_shape) if write else (lambda p: (0, 0, 0, 0))
+    left_tw = np.empty(shape(left), dtype=node_tw.dtype)
+    right_tw = np.empty(shape(right), dtype=node_tw.dtype)
+    bounds = np.zeros((j.a * j.c1 * j.b2 * j.d if with_bounds else 0, 2))
+    eps = float(np.finfo(node_tw.dtype).eps)
+    if j.r == 1 and j.c2 == 2:
+        kernels.split_rank1_c2(node_tw, j.b1, j.b2, j.c1, side, eps, write, want_lower, bounds,
+                               left_tw, right_tw)
+    elif j.r == 1:
+        kernels.split_rank1(node_tw, j.b1, j.b2, j.c1, j.c2, side, eps, write, bounds, left_tw,
+                            right_tw)
+    else:
+        kernels.split_rank_r(node_tw, j.b1, j.b2, j.c1, j.c2, j.r, side, eps, write, bounds,
+                             left_tw, right_tw)
+    lower, residual = (float(x) for x in bounds.sum(axis=0))
+    return left_tw, right_tw, lower, residual
 
 
 def split(node_tw, left: Pattern, right: Pattern, side: int):
@@ -99,39 +117,25 @@ def split(node_tw, left: Pattern, right: Pattern, side: int):
     ``side`` puts the singular values in the left factor (0), the right one (1) or their square
     roots in both (2). Returns the left and right twiddles.
     """
-    j = Junction.of(left, right)
-    left_tw = np.empty(left.twiddle_shape, dtype=node_tw.dtype)
-    right_tw = np.empty(right.twiddle_shape, dtype=node_tw.dtype)
-    node_tw = np.ascontiguousarray(node_tw)
-    if j.r == 1 and j.c2 == 2:
-        kernels.split_rank1_c2(node_tw, j.b1, j.b2, j.c1, side, _eps(node_tw), True, left_tw, right_tw,
-                               np.empty(0))
-    elif j.r == 1:
-        kernels.split_rank1(node_tw, j.b1, j.b2, j.c1, j.c2, side, _eps(node_tw), left_tw, right_tw)
-    else:
-        tails = np.empty(j.a * j.c1 * j.b2 * j.d)
-        kernels.split_rank_r(node_tw, j.b1, j.b2, j.c1, j.c2, j.r, side, _eps(node_tw), left_tw,
-                             right_tw, tails)
+    left_tw, right_tw, _, _ = _run_split(node_tw, left, right, side, True, False)
     return left_tw, right_tw
 
 
-def split_tail(node_tw, left: Pattern, right: Pattern) -> float:
-    """Optimal squared error of the two-factor split (rank one: a rigorous lower bound of it)."""
-    j = Junction.of(left, right)
-    node_tw = np.ascontiguousarray(node_tw)
-    if j.r == 1 and j.c2 == 2:
-        tails = np.empty(j.a * j.c1 * j.b2 * j.d)
-        kernels.split_rank1_c2(node_tw, j.b1, j.b2, j.c1, 1, _eps(node_tw), False, node_tw[:0, :0, :0, :0],
-                               node_tw[:0, :0, :0, :0], tails)
-        return float(tails.sum())
-    if j.r == 1:
-        return float(kernels.rank1_tails(node_tw, j.b1, j.b2, j.c1, j.c2, _eps(node_tw)).sum())
-    left_tw = np.empty(left.twiddle_shape, dtype=node_tw.dtype)
-    right_tw = np.empty(right.twiddle_shape, dtype=node_tw.dtype)
-    tails = np.empty(j.a * j.c1 * j.b2 * j.d)
-    kernels.split_rank_r(node_tw, j.b1, j.b2, j.c1, j.c2, j.r, 1, _eps(node_tw), left_tw, right_tw,
-                         tails)
-    return float(tails.sum())
+def split_with_bounds(node_tw, left: Pattern, right: Pattern, side: int, want_lower: bool = True):
+    """:func:`split`, plus the two bounds of its optimal squared error.
+
+    Returns ``(left_tw, right_tw, lower, residual)``: ``lower`` is a rigorous lower bound of
+    the optimal squared error of the split (meaningful only with ``want_lower``, which may cost
+    two more passes over the node) and ``residual`` the squared error of the returned factors, summed
+    entry by entry (an upper bound of the optimum up to rounding; ``_kernels.split``).
+    """
+    return _run_split(node_tw, left, right, side, True, True, want_lower)
+
+
+def split_bounds(node_tw, left: Pattern, right: Pattern) -> tuple[float, float]:
+    """``(lower, residual)`` of :func:`split_with_bounds` without writing factors."""
+    _, _, lower, residual = _run_split(node_tw, left, right, 1, False, True)
+    return lower, residual
 
 
 def orthonormalize_columns(left_tw, left: Pattern, right_tw, right: Pattern) -> None:
@@ -201,17 +205,3 @@ def squared_error(root_tw, off_energy: float, twiddles, chain) -> float:
     resid = kernels.block_residual(np.ascontiguousarray(root_tw), left_tw, right_tw,
                                    j.b1, j.b2, j.c1, j.c2, j.r)
     return float(resid) + off_energy
-
-
-def split_errors(root_tw, off_energy: float, chain) -> list[float]:
-    """``E_s²`` for s = 0 … L−2: optimal squared error of the root split after factor s.
-
-    Rank one: a rigorous lower bound of the optimal value (see ``_kernels.split``), so the
-    certificate ``max_s E_s`` never exceeds the true optimum beyond rounding.
-    """
-    L = len(chain)
-    errors = []
-    for s in range(L - 1):
-        errors.append(split_tail(root_tw, merged(chain, 0, s), merged(chain, s + 1, L - 1))
-                      + off_energy)
-    return errors

@@ -20,11 +20,16 @@ class Problem:
 
     ``A`` is C-contiguous in its compute dtype; ``root`` is the twiddle of ``A`` on the merged
     pattern of ``chain`` and ``off_energy`` the squared norm of ``A`` off that support.
+    ``exponent``: ``A`` is the caller's target times ``2^(−exponent)`` (``_scale``).
+    ``certificate``: the level the caller will compute (None, "cheap", "full"); a method may
+    record what makes it cheaper (``MethodOutput.splits``).
     """
 
     A: np.ndarray
     chain: tuple[Pattern, ...]
     rng: np.random.Generator
+    exponent: int = 0
+    certificate: str | None = None
     root: np.ndarray = field(init=False)
     off_energy: float = field(init=False)
     norm2: float = field(init=False)
@@ -47,11 +52,21 @@ class Problem:
 
 @dataclass
 class MethodOutput:
-    """What a registered method returns to :func:`fastfact.factorize`."""
+    """What a registered method returns to :func:`fastfact.factorize`.
+
+    ``splits`` and ``comb`` feed the certificate (``_certificate``): the record of every split
+    a hierarchical run made, and whether its error is proved to decompose into their residuals.
+    ``converged`` is None for direct methods; for iterative ones ``stop`` says where they
+    stopped (the ConvergenceWarning is raised from one place, ``_result.warn_unconverged``).
+    """
 
     twiddles: list[np.ndarray]
     history: list[float]
     params: dict
+    splits: list = field(default_factory=list)
+    comb: bool = False
+    converged: bool | None = None
+    stop: str = ""
 
 
 def _chain_item(item) -> Pattern:

@@ -7,14 +7,11 @@ whose denominator vanishes are set to zero); a sweep costs ``O(N² log N)``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
-from ._result import ConvergenceWarning
-from ._start import check_iteration_options, converged, initial_twiddles
+from ._start import check_iteration_options, init_name, initial_twiddles, iterate
 from ._sweep import check_pure, sweep
 
 
@@ -37,33 +34,23 @@ def als(problem: Problem, *, max_iter=100, tol=1e-8, init=None) -> MethodOutput:
     tol : float, default 1e-8
         Stop when a sweep lowers the relative error by less than ``tol`` times its value
         (or the error reaches the rounding floor).
-    init : None, "random", Factorization or KSOperator
-        Random Gaussian start (``random_state``) or a warm start on the same chain.
+    init : None, "random", "identity", "hierarchical", Factorization or KSOperator
+        Start (default "random": Gaussian, ``random_state``) or a warm start on the chain.
 
     Returns
     -------
     MethodOutput
-        Twiddles, the relative error after every sweep, the options used.
-
-    Warns
-    -----
-    ConvergenceWarning
-        When ``max_iter`` sweeps did not meet ``tol``.
+        Twiddles, the relative error after every sweep, the options used, convergence.
     """
     max_iter, tol = check_iteration_options(max_iter, tol)
     check_pure(problem.chain, "als")
     twiddles = initial_twiddles(problem, init)
     eps = float(np.finfo(problem.A.dtype).eps)
-    history: list[float] = []
-    for _ in range(max_iter):
+
+    def step() -> float:
         sweep(problem.A, twiddles, problem.chain, lambda ell, G, D: als_update(G, D))
-        history.append(problem.rel_error(twiddles))
-        if converged(history, tol, eps):
-            break
-    else:
-        warnings.warn(
-            f"als stopped after max_iter={max_iter} sweeps at relative error {history[-1]:.3e} "
-            f"without meeting tol={tol:g}", ConvergenceWarning, stacklevel=3)
-    params = {"max_iter": max_iter, "tol": tol,
-              "init": "random" if init is None or isinstance(init, str) else "warm"}
-    return MethodOutput(twiddles, history, params)
+        return problem.rel_error(twiddles)
+
+    history, done, stop = iterate(step, max_iter, tol, eps, "sweeps")
+    params = {"max_iter": max_iter, "tol": tol, "init": init_name(init, "random")}
+    return MethodOutput(twiddles, history, params, converged=done, stop=stop)

@@ -14,7 +14,6 @@ squares.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,8 +21,9 @@ import numpy as np
 from fastfact._kernels import als as kernels
 from fastfact._validation import as_array, check_choice, check_matrix, check_random_state
 
-from ._result import ConvergenceWarning
-from ._start import check_iteration_options, converged
+from . import _scale
+from ._result import warn_unconverged
+from ._start import check_iteration_options, iterate
 
 METHODS = ("exact", "als")
 
@@ -206,28 +206,27 @@ def _als(A, left_mask, right_mask, rng, max_iter, tol):
     Y = rng.standard_normal((r, n))
     if A.dtype.kind == "c":
         Y = Y + 1j * rng.standard_normal((r, n))
-    Y = np.ascontiguousarray(np.where(right_mask, Y, 0), dtype=A.dtype)
-    X = np.zeros((m, r), dtype=A.dtype)
+    factors = {"X": np.zeros((m, r), dtype=A.dtype),
+               "Y": np.ascontiguousarray(np.where(right_mask, Y, 0), dtype=A.dtype)}
     Yt = np.empty((n, r), dtype=A.dtype)
     norm = float(np.linalg.norm(A))
     eps = float(np.finfo(A.dtype).eps)
-    history: list[float] = []
     At = np.ascontiguousarray(A.T)
     left_c = np.ascontiguousarray(left_mask)
     right_t = np.ascontiguousarray(right_mask.T)
-    for _ in range(max_iter):
-        kernels.masked_rows_lstsq(A, Y, left_c, X)
+
+    def step() -> float:
+        X = factors["X"]
+        kernels.masked_rows_lstsq(A, factors["Y"], left_c, X)
         kernels.masked_rows_lstsq(At, np.ascontiguousarray(X.T), right_t, Yt)
-        Y = np.ascontiguousarray(Yt.T)
-        error = float(np.linalg.norm(A - X @ Y))
-        history.append(error / norm if norm > 0 else 0.0)
-        if converged(history, tol, eps):
-            break
-    else:
-        warnings.warn(f"fsmf(method='als') stopped after max_iter={max_iter} sweeps at relative "
-                      f"error {history[-1]:.3e} without meeting tol={tol:g}", ConvergenceWarning,
-                      stacklevel=3)
-    return X, Y, history
+        factors["Y"] = np.ascontiguousarray(Yt.T)
+        error = float(np.linalg.norm(A - X @ factors["Y"]))
+        return error / norm if norm > 0 else 0.0
+
+    history, done, stop = iterate(step, max_iter, tol, eps, "sweeps")
+    if not done:
+        warn_unconverged("fsmf(method='als')", stop)
+    return factors["X"], factors["Y"], history
 
 
 def fsmf(A, left_mask, right_mask, method="exact", random_state=None, max_iter=500,
@@ -283,6 +282,8 @@ def fsmf(A, left_mask, right_mask, method="exact", random_state=None, max_iter=5
     max_iter, tol = check_iteration_options(max_iter, tol)
     rng = check_random_state(random_state)
     start = time.perf_counter()
+    exponent = _scale.exponent(A)
+    A = _scale.scaled(A, -exponent)  # any finite scale (_scale)
     norm = float(np.linalg.norm(A))
     if method == "exact":
         X, Y, optimal = _exact(A, left_mask, right_mask)
@@ -291,5 +292,7 @@ def fsmf(A, left_mask, right_mask, method="exact", random_state=None, max_iter=5
         X, Y, history = _als(A, left_mask, right_mask, rng, max_iter, tol)
         optimal = None
     error = float(np.linalg.norm(A - X @ Y))
-    return TwoFactorResult(X, Y, error, error / norm if norm > 0 else 0.0, optimal, history,
-                           time.perf_counter() - start, method)
+    X, Y = _scale.spread([X, Y], exponent)
+    return TwoFactorResult(X, Y, _scale.unscaled(error, exponent), error / norm if norm > 0 else 0.0,
+                           None if optimal is None else _scale.unscaled(optimal, exponent),
+                           history, time.perf_counter() - start, method)

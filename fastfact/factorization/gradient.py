@@ -15,7 +15,7 @@ from fastfact._validation import check_positive_float, check_positive_int, check
 from . import _ks
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
-from ._start import initial_twiddles
+from ._start import init_name, initial_twiddles
 from ._sweep import check_pure, sweep
 
 
@@ -60,7 +60,7 @@ class _Objective:
 
 @register_method("gradient")
 def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=None,
-             betas=(0.9, 0.999)) -> MethodOutput:
+             betas=(0.9, 0.999), tol=1e-8) -> MethodOutput:
     """Adam on the twiddles (numpy), then L-BFGS refinement (scipy.optimize).
 
     Parameters
@@ -73,15 +73,19 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
         Adam step size.
     lbfgs_iter : int, default 20
         L-BFGS iterations after Adam; 0 skips the refinement.
-    init : None, "random", Factorization or KSOperator
-        ``N(0, 1/b)`` start rescaled so that ``‖Â‖ = ‖A‖``, or a warm start.
+    init : None, "random", "identity", "hierarchical", Factorization or KSOperator
+        Default "random": ``N(0, 1/b)`` rescaled so that ``‖Â‖ = ‖A‖``; or another start.
     betas : tuple of two floats in [0, 1), default (0.9, 0.999)
         Adam's moment decay rates.
+    tol : float, default 1e-8
+        Converged when L-BFGS meets its own tolerance, or when the last iteration lowered the
+        relative error by less than ``tol`` times its value (or reached the rounding floor);
+        otherwise the fixed budget ran out and ``factorize`` warns.
 
     Returns
     -------
     MethodOutput
-        Twiddles, the relative error after every Adam / L-BFGS iteration, options.
+        Twiddles, the relative error after every Adam / L-BFGS iteration, options, convergence.
     """
     adam_iter = check_positive_int("adam_iter", adam_iter)
     lr = check_positive_float("lr", lr)
@@ -89,10 +93,11 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
     beta1, beta2 = check_reals("betas", betas, 2)
     if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
         raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    tol = check_positive_float("tol", tol)
     check_pure(problem.chain, "gradient")
     objective = _Objective(problem)
     twiddles = initial_twiddles(problem, init)
-    if init is None or isinstance(init, str):
+    if init_name(init, "random") == "random":
         product_norm = _product_norm(problem, twiddles)
         scale = np.sqrt(problem.norm2) / product_norm if product_norm > 0 else 1.0
         twiddles = [t * scale ** (1.0 / len(twiddles)) for t in twiddles]
@@ -108,6 +113,7 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
         v_hat = v / (1 - beta2**it)
         x = x - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
         history.append(problem.rel_error(objective.unpack(x)))
+    lbfgs_done = False
     if lbfgs_iter:
         import scipy.optimize  # here, not at module level: it costs ~0.3 s on `import fastfact`
 
@@ -116,10 +122,18 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
             callback=lambda xk: history.append(problem.rel_error(objective.unpack(xk))),
             options={"maxiter": lbfgs_iter})
         x = result.x
+        lbfgs_done = result.status == 0
+    eps = float(np.finfo(problem.A.dtype).eps)
+    # Adam is not monotone: a rise in the last step is not convergence
+    done = lbfgs_done or history[-1] <= 1e3 * eps or (
+        len(history) >= 2 and abs(history[-2] - history[-1]) <= tol * history[-2])
+    stop = "" if done else (
+        f"stopped after adam_iter={adam_iter} Adam and {len(history) - adam_iter} L-BFGS "
+        f"iterations (lbfgs_iter={int(lbfgs_iter)}) at relative error {history[-1]:.3e}, the last "
+        f"iteration changing it by more than tol={tol:g} times its value")
     params = {"adam_iter": adam_iter, "lr": lr, "lbfgs_iter": int(lbfgs_iter),
-              "betas": (beta1, beta2),
-              "init": "random" if init is None or isinstance(init, str) else "warm"}
-    return MethodOutput(objective.unpack(x), history, params)
+              "betas": (beta1, beta2), "tol": tol, "init": init_name(init, "random")}
+    return MethodOutput(objective.unpack(x), history, params, converged=done, stop=stop)
 
 
 def _product_norm(problem: Problem, twiddles) -> float:

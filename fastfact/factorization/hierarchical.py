@@ -2,8 +2,18 @@
 
 Any chainable KS chain works (butterflies, Monarch pairs, radix-3, rectangular chains, junction
 rank ``r`` >= 1). A tree over the factor range is given by its split positions; before each split
-the other nodes are orthonormalized towards the node being split (§4.3), which makes the result
-quasi-optimal: ``‖A − Â‖² ≤ Σ_s E_s(A)²``.
+the other nodes are orthonormalized towards the node being split (§4.3).
+
+Guarantee (fastfact's derivation, docs/algorithms.md §4.6 — not a constant taken from
+[LZRG25], whose quasi-optimality theorem we could not read): with orthonormalization and a
+*comb* tree — every split cuts one factor off an end of the range it splits, e.g.
+left-to-right and right-to-left — the squared error is the sum of the split residuals and
+
+    ‖A − Â‖² ≤ Σ_s E_s(A)² ≤ (L − 1)·max_s E_s(A)² ≤ (L − 1)·E*(A)²,
+
+``E_s(A)`` the optimal error of the two-factor problem cut after factor ``s``. This is false for
+other trees: the balanced tree reaches ``err²/Σ_s E_s² = 1.0037`` on a 16 × 16 target
+(``tests/data``), and no upper bound is proved for it or for the plain algorithm.
 """
 
 from __future__ import annotations
@@ -19,6 +29,17 @@ from ._problem import MethodOutput, Problem
 from ._registry import register_method
 
 ORDERS = ("left-to-right", "right-to-left", "balanced")
+
+
+@dataclass(frozen=True)
+class SplitRecord:
+    """One split of a run: position ``s``, the squared error ``residual`` of its factors on the
+    node it split, and — for the first (root) split only — a rigorous lower bound ``lower`` of
+    the optimal squared error ``E_s(A)²`` minus the target's energy off the chain's support."""
+
+    position: int
+    residual: float
+    lower: float | None = None
 
 
 @dataclass
@@ -66,6 +87,18 @@ def split_positions(order, L: int) -> list[int]:
     return positions
 
 
+def is_comb(positions) -> bool:
+    """Whether every split cuts one factor off an end of the factor range it splits."""
+    nodes = [(0, len(positions))]  # factor ranges (lo, hi) still to split, L − 1 = len(positions)
+    for s in positions:
+        lo, hi = next((lo, hi) for lo, hi in nodes if lo <= s < hi)
+        if s not in (lo, hi - 1):
+            return False
+        nodes.remove((lo, hi))
+        nodes += [(a, b) for a, b in ((lo, s), (s + 1, hi)) if a < b]
+    return True
+
+
 def _orthonormalize_towards(nodes: list[_Node], j: int) -> None:
     """Column-orthonormalize nodes left of ``j`` and row-orthonormalize nodes right of it."""
     for t in range(j):
@@ -82,8 +115,14 @@ def _orthonormalize_towards(nodes: list[_Node], j: int) -> None:
             left.col_orthonormal = left.row_orthonormal = False
 
 
-def hierarchical_twiddles(root, chain, positions, orthonormalize: bool) -> list[np.ndarray]:
-    """Twiddles of the hierarchical factorization of the root twiddle (no validation)."""
+def hierarchical_twiddles(root, chain, positions, orthonormalize: bool,
+                          records: list | None = None, every_split: bool = True) -> list[np.ndarray]:
+    """Twiddles of the hierarchical factorization of the root twiddle (no validation).
+
+    With ``records`` (a list), appends a :class:`SplitRecord` for the root split and, with
+    ``every_split``, for every later split, in order (recording costs about one pass over
+    each node split).
+    """
     L = len(chain)
     if L == 1:
         return [np.array(root)]
@@ -99,7 +138,12 @@ def hierarchical_twiddles(root, chain, positions, orthonormalize: bool) -> list[
             side = 2
         left = _Node(node.lo, s, None, _ks.merged(chain, node.lo, s))
         right = _Node(s + 1, node.hi, None, _ks.merged(chain, s + 1, node.hi))
-        left.twiddle, right.twiddle = _ks.split(node.twiddle, left.pattern, right.pattern, side)
+        if records is None or (step > 0 and not every_split):
+            left.twiddle, right.twiddle = _ks.split(node.twiddle, left.pattern, right.pattern, side)
+        else:
+            left.twiddle, right.twiddle, lower, residual = _ks.split_with_bounds(
+                node.twiddle, left.pattern, right.pattern, side, want_lower=step == 0)
+            records.append(SplitRecord(s, residual, lower if step == 0 else None))
         left.col_orthonormal = orthonormalize and side == 1
         right.row_orthonormal = orthonormalize and side == 0
         nodes[j : j + 1] = [left, right]
@@ -124,12 +168,18 @@ def hierarchical(problem: Problem, *, order="left-to-right", orthonormalize=True
     Returns
     -------
     MethodOutput
-        Twiddles, empty history, the options used.
+        Twiddles, empty history, the options used, the record of every split; ``comb`` is True
+        when the module's guarantee ``‖A − Â‖² ≤ Σ_s E_s(A)²`` is proved for this run
+        (orthonormalized comb tree, or at most two factors, where the result is optimal).
     """
     if not isinstance(orthonormalize, (bool, np.bool_)):
         raise TypeError(f"orthonormalize must be a bool, got {orthonormalize!r}")
     positions = split_positions(order, len(problem.chain))
-    twiddles = hierarchical_twiddles(problem.root, problem.chain, positions, bool(orthonormalize))
+    records: list[SplitRecord] = []
+    twiddles = hierarchical_twiddles(problem.root, problem.chain, positions, bool(orthonormalize),
+                                     records if problem.certificate else None,
+                                     every_split=problem.certificate == "full")
     params = {"order": order if isinstance(order, str) else positions,
               "orthonormalize": bool(orthonormalize)}
-    return MethodOutput(twiddles, [], params)
+    comb = len(positions) <= 1 or (bool(orthonormalize) and is_comb(positions))
+    return MethodOutput(twiddles, [], params, splits=records, comb=comb)

@@ -9,16 +9,13 @@ subproblem is the diagonal ``λ² D`` of §5.1, so the step uses its exact Lipsc
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from fastfact._validation import check_positive_float
 
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
-from ._result import ConvergenceWarning
-from ._start import check_iteration_options, converged, initial_twiddles
+from ._start import check_iteration_options, init_name, initial_twiddles, iterate
 from ._sweep import check_pure, sweep
 
 
@@ -39,35 +36,36 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
         Maximum number of iterations (one gradient step per factor, then the λ update).
     tol : float, default 1e-8
         Stop when an iteration lowers the relative error by less than ``tol`` times its value.
-    init : None, "random", Factorization or KSOperator
-        Random Gaussian start or a warm start (factors are normalized, λ = product of norms).
+    init : None, "identity", "random", "hierarchical", Factorization or KSOperator
+        Start. Default "identity", as FAµST's palm4msa: the first factor updated is zero, the
+        others the identity on their supports (normalized), ``λ = ‖A‖_F`` (exact on the
+        Hadamard matrix in a few iterations, where a random start stalls). Otherwise the
+        factors are normalized and ``λ`` is the product of their norms.
     step_margin : float, default 1e-3
         ``α`` in the step ``1/c``, ``c = (1 + α) λ² max D``.
 
     Returns
     -------
     MethodOutput
-        Twiddles (λ folded into the first factor), relative error per iteration, options.
-
-    Warns
-    -----
-    ConvergenceWarning
-        When ``max_iter`` iterations did not meet ``tol``.
+        Twiddles (λ folded into the first factor), relative error per iteration, options,
+        convergence.
     """
     max_iter, tol = check_iteration_options(max_iter, tol)
     margin = check_positive_float("step_margin", step_margin)
     check_pure(problem.chain, "palm")
     factors = []
     lam = 1.0
-    for tw in initial_twiddles(problem, init):
+    for tw in initial_twiddles(problem, init, default="identity"):
         unit, norm = _normalize(tw)
         factors.append(unit)
         lam *= norm
+    if init_name(init, "identity") == "identity":
+        factors[0] = np.zeros_like(factors[0])
+        lam = float(np.sqrt(problem.norm2))  # λ ~ ‖A‖ (unit factors): the start is scale-equivariant
     eps = float(np.finfo(problem.A.dtype).eps)
-    history: list[float] = []
     inner = {}
 
-    def step(ell, G, D):
+    def update(ell, G, D):
         S = factors[ell]
         c = (1.0 + margin) * lam * lam * float(D.max(initial=0.0))
         if c > 0.0:
@@ -79,17 +77,15 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
             inner["norm2"] = float(np.sum(D * np.abs(S) ** 2))
         return S
 
-    for _ in range(max_iter):
-        sweep(problem.A, factors, problem.chain, step)
+    def step() -> float:
+        nonlocal lam
+        sweep(problem.A, factors, problem.chain, update)
         if inner["norm2"] > 0.0:
             lam = inner["cross"] / inner["norm2"]
-        history.append(problem.rel_error([factors[0] * lam, *factors[1:]]))
-        if converged(history, tol, eps):
-            break
-    else:
-        warnings.warn(
-            f"palm stopped after max_iter={max_iter} iterations at relative error "
-            f"{history[-1]:.3e} without meeting tol={tol:g}", ConvergenceWarning, stacklevel=3)
+        return problem.rel_error([factors[0] * lam, *factors[1:]])
+
+    history, done, stop = iterate(step, max_iter, tol, eps)
     params = {"max_iter": max_iter, "tol": tol, "step_margin": margin,
-              "init": "random" if init is None or isinstance(init, str) else "warm"}
-    return MethodOutput([factors[0] * lam, *factors[1:]], history, params)
+              "init": init_name(init, "identity")}
+    return MethodOutput([factors[0] * lam, *factors[1:]], history, params, converged=done,
+                        stop=stop)
