@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from fastfact import butterfly_chain, hadamard_matrix, monarch_chain, random_butterfly
-from fastfact.factorization import Factorization, available_methods, factorize, get_method
+from fastfact.factorization import (
+    ConvergenceWarning,
+    Factorization,
+    available_methods,
+    factorize,
+    get_method,
+)
 
 
 def test_subpackage_and_function_names_do_not_clash():
@@ -30,6 +36,31 @@ def test_result_fields():
     assert 0.0 <= res.lower_bound <= res.rel_error <= 1e-14
     assert res.seconds > 0 and res.method == "hierarchical"
     assert res.params == {"order": "left-to-right", "orthonormalize": True, "perm": "none"}
+
+
+def test_repr_is_short():
+    """The repr summarizes (the full history stays in ``res.history``)."""
+    A = np.random.default_rng(0).standard_normal((64, 64))
+    with pytest.warns(ConvergenceWarning):
+        res = factorize(A, "butterfly", method="als", max_iter=40, random_state=0, tol=1e-300)
+    text = repr(res)
+    assert len(res.history) == 40 and len(text) < 400
+    assert text.startswith("Factorization(method='als', shape=(64, 64), factors=6, rel_error=")
+    assert "iterations=40" in text and "certificate='cheap'" in text
+    assert f"{res.history[0]!r}" not in text
+
+
+def test_certificate_levels():
+    A = random_butterfly(16, seed=2).to_dense() + 0.1 * np.eye(16)
+    off = factorize(A, "butterfly", certificate=False)
+    cheap = factorize(A, "butterfly", certificate="cheap")
+    full = factorize(A, "butterfly", certificate="full")
+    assert off.lower_bound is None and off.upper_bound is None and off.certificate is None
+    assert cheap.certificate == "cheap" and cheap.upper_bound is None
+    assert factorize(A, "butterfly").lower_bound == cheap.lower_bound
+    assert cheap.lower_bound <= full.lower_bound <= full.rel_error <= full.upper_bound
+    with pytest.raises(TypeError, match="certificate must be True, False, 'cheap' or 'full'"):
+        factorize(A, "butterfly", certificate="exact")
 
 
 def test_chain_names_and_tuples():

@@ -196,7 +196,7 @@ def test_named_starts():
                 res = factorize(A, "butterfly", method=method, init=init, random_state=0,
                                 **({"max_iter": 3} if method == "als" else {"adam_iter": 3}))
                 assert res.params["init"] == init and np.isfinite(res.rel_error)
-    with pytest.raises(ValueError, match="unknown init 'zeros'.*'random', 'identity', 'hierarchical'"):
+    with pytest.raises(ValueError, match=r"unknown init 'zeros'.*'random', 'identity', 'hierarchical'"):
         factorize(A, "butterfly", method="als", init="zeros")
 
 

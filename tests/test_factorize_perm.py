@@ -13,7 +13,7 @@ from tests import naive
 
 @pytest.mark.parametrize("L", [2, 3, 4, 5, 6])
 def test_bp_labels_match_the_icassp_code(L):
-    """Each label names the permutation that the ICASSP 2022 code builds for it (ALGORITHMS §1.4)."""
+    """Each label names the permutation that the ICASSP 2022 code builds for it (docs/algorithms.md §1.4)."""
     candidates = bp_permutations(2**L)
     assert sorted(candidates) == [format(code, "03b") for code in range(8)]
     for label, perm in candidates.items():

@@ -6,13 +6,16 @@ Run with, e.g.::
         --benchmark-columns=min,median,max,rounds -k "dft and 4096"
 
 Cases: hierarchical on ``dft_matrix(N)`` with ``perm="bitrev"`` and on noisy Hadamard (1 %),
-N = 2^8 … 2^13, every order, with and without the certificate; ``pyfaust.fact.butterfly`` on the
-same target with the same permutation (skipped when pyfaust is not importable; its slow
-``left``/``right`` types stop at 2^11, ``bbtree`` at 2^12); one ALS sweep (warm-started from
-hierarchical) against hierarchical. The relative error of every run is stored in ``extra_info``.
+N = 2^8 … 2^13, every order, with each certificate level (none, cheap, full); the certificate's
+cost relative to the factorization, timed interleaved in one process (``test_certificate_cost``,
+the ratios are in ``extra_info``); ``pyfaust.fact.butterfly`` on the same target with the same
+permutation (skipped when pyfaust is not importable; its slow ``left``/``right`` types stop at
+2^11, ``bbtree`` at 2^12); one ALS sweep (warm-started from hierarchical) against hierarchical.
+The relative error and the bounds of every run are stored in ``extra_info``.
 """
 
 import importlib.util
+import time
 
 import numpy as np
 import pytest
@@ -53,7 +56,7 @@ def rounds(N: int) -> int:
     return 5 if N <= 2**11 else 3
 
 
-@pytest.mark.parametrize("certificate", [False, True], ids=["nocert", "cert"])
+@pytest.mark.parametrize("certificate", [False, True, "full"], ids=["nocert", "cheap", "full"])
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("N", SIZES)
 @pytest.mark.parametrize("kind", ["dft", "noisy_hadamard"])
@@ -62,8 +65,33 @@ def test_hierarchical(benchmark, kind, N, order, certificate):
     res = benchmark.pedantic(factorize, args=(A, "butterfly"),
                              kwargs={"perm": perm, "order": order, "certificate": certificate},
                              rounds=rounds(N), iterations=1)
-    benchmark.extra_info.update(rel_error=res.rel_error, lower_bound=res.lower_bound, N=N)
+    benchmark.extra_info.update(rel_error=res.rel_error, lower_bound=res.lower_bound,
+                                upper_bound=res.upper_bound, N=N)
     assert res.rel_error <= (1e-13 if kind == "dft" else 0.01)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("N", [1024, 2048, 4096, 8192])
+@pytest.mark.parametrize("kind", ["dft", "noisy_hadamard"])
+def test_certificate_cost(benchmark, kind, N, order):
+    """Median time of each certificate level minus the plain factorization, over the plain
+    factorization's median; the three runs alternate in every round (same process)."""
+    A, perm = target(kind, N)
+    levels = {"none": False, "cheap": True, "full": "full"}
+    seconds = {name: [] for name in levels}
+
+    def interleaved():
+        for name, level in levels.items():
+            start = time.perf_counter()
+            factorize(A, "butterfly", perm=perm, order=order, certificate=level)
+            seconds[name].append(time.perf_counter() - start)
+
+    benchmark.pedantic(interleaved, rounds=rounds(N), iterations=1)
+    base = float(np.median(seconds["none"]))
+    benchmark.extra_info.update(
+        N=N, factorization_seconds=base,
+        cheap_over_factorization=(float(np.median(seconds["cheap"])) - base) / base,
+        full_over_factorization=(float(np.median(seconds["full"])) - base) / base)
 
 
 @pytest.mark.skipif(not HAS_PYFAUST, reason="pyfaust is not installed")
