@@ -49,9 +49,11 @@ BAD_CALLS = {
                                                           check_finite="no"), TypeError,
                                     "check_finite must be True or False, got 'no' of type str"),
     "factorize certificate str": (lambda: ff.factorize(EYE, "butterfly", certificate="yes"), TypeError,
-                                  "certificate must be True or False, got 'yes' of type str"),
+                                  "certificate must be True, False, 'cheap' or 'full', got 'yes' of "
+                                  "type str"),
     "factorize perm float array": (lambda: ff.factorize(EYE, "butterfly", perm=np.arange(4.0)), TypeError,
-                                   r"perm must be None, 'bitrev', 'search' or an integer array \(a "
+                                   r"perm must be None, 'bitrev', 'search', a list of candidates or an "
+                                   r"integer array \(a "
                                    r"permutation of range\(4\)\), got an array of dtype float64 and "
                                    r"shape \(4,\)"),
     "factorize ragged A": (lambda: ff.factorize([[1, 2], [3]], "butterfly"), TypeError,

@@ -66,6 +66,22 @@ def test_certificates_any_chain(chain, seed, order, orthonormalize, complex_):
         assert full.upper_bound is None
 
 
+@pytest.mark.parametrize("order", [[0, 1, 2, 3, 4], [4, 0, 3, 1, 2], [2, 1, 0, 3, 4], [2, 0, 1, 4, 3]])
+def test_explicit_orders(order):
+    """Combs given as positions carry the upper bound (the comb passes are not repeated);
+    other explicit trees do not."""
+    A = noisy(random_butterfly(64, seed=7).to_dense(), rel_noise=0.2, seed=8)
+    res = factorize(A, "butterfly", order=order, certificate="full")
+    exact_max, exact_sum = exact_bounds(A, butterfly_chain(64))
+    norm = np.linalg.norm(A)
+    assert res.lower_bound == pytest.approx(exact_max / norm, rel=1e-8)
+    if is_comb(order):
+        assert res.rel_error**2 <= exact_sum / norm**2 * (1 + 1e-9)
+        assert res.rel_error <= res.upper_bound <= np.sqrt(5) * res.lower_bound * (1 + 1e-9)
+    else:
+        assert res.upper_bound is None
+
+
 @pytest.mark.parametrize("N", [4, 8, 16])
 def test_lower_bound_never_exceeds_a_multistart_search(N):
     """lower_bound ≤ E* ≤ the best error found by many starts of every method (N ≤ 16)."""

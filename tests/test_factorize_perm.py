@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastfact import bit_reversal, bp_permutations, dft_matrix, hadamard_matrix, random_butterfly
-from fastfact.factorization import PermutationWarning, factorize
+from fastfact.factorization import ConvergenceWarning, PermutationWarning, factorize
 from fastfact.targets import noisy
 from tests import naive
 
@@ -81,6 +81,19 @@ def test_dft_without_permutation_warns_and_names_the_fix():
         res = factorize(dft_matrix(256), "butterfly")
     assert res.rel_error > 0.9
     assert res.operator.perm is None
+    with pytest.warns(PermutationWarning), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        factorize(dft_matrix(64), "butterfly", method="als", random_state=0, max_iter=5)
+
+
+def test_a_slow_method_is_not_mistaken_for_a_permutation_problem():
+    """PALM stopped early on an exact butterfly: a large error, but no permutation helps."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PermutationWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = factorize(random_butterfly(64, seed=2).to_dense(), "butterfly", method="palm",
+                        init="random", random_state=0, max_iter=2)
+    assert res.rel_error > 0.5
 
 
 @pytest.mark.parametrize("perm", [None, "bitrev"])

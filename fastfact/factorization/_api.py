@@ -49,7 +49,8 @@ def _certificate_level(certificate) -> str | None:
         return "cheap" if certificate else None
     if isinstance(certificate, str) and certificate in LEVELS:
         return certificate
-    raise TypeError(f"certificate must be True, False, 'cheap' or 'full', got {certificate!r}")
+    raise TypeError(f"certificate must be True, False, 'cheap' or 'full', got {certificate!r} of "
+                    f"type {type(certificate).__name__}")
 
 
 def _warm_start_perm(options: dict):
@@ -69,23 +70,34 @@ def _check_finite(twiddles, method: str) -> None:
             )
 
 
+def _hierarchical_error(problem: Problem) -> float:
+    L = len(problem.chain)
+    positions = split_positions("left-to-right", L)
+    return problem.rel_error(hierarchical_twiddles(problem.root, problem.chain, positions, True))
+
+
 def _bitrev_warning(problem: Problem, rel_error: float) -> None:
-    """Warn when ``A`` is far from the chain but ``A[:, bit_reversal]`` is close (the DFT trap)."""
+    """Warn when ``A`` is far from the chain but ``A[:, bit_reversal]`` is close (the DFT trap).
+
+    Only when the method's error is above ``_SUSPICIOUS_ERROR``; both targets are then fitted
+    by hierarchical factorization, so that a slow iterative method does not look like a
+    permutation problem.
+    """
     n = problem.A.shape[1]
     if rel_error <= _SUSPICIOUS_ERROR or n < 4 or n & (n - 1) or problem.A.shape[0] != n \
             or tuple(problem.chain) != butterfly_chain(n):
         return
+    unpermuted = _hierarchical_error(problem)
+    if unpermuted <= _SUSPICIOUS_ERROR:
+        return
     trial = Problem(_ks.permute_columns(problem.A, _perm.candidates("bitrev", n)["bitrev"]),
                     problem.chain, problem.rng)
-    L = len(trial.chain)
-    twiddles = hierarchical_twiddles(trial.root, trial.chain, split_positions("left-to-right", L),
-                                     True)
-    permuted = trial.rel_error(twiddles)
-    if permuted < _MUCH_BETTER * rel_error:
+    permuted = _hierarchical_error(trial)
+    if permuted < _MUCH_BETTER * unpermuted:
         warnings.warn(
-            f"A is far from a butterfly (relative error {rel_error:.3g}) but A[:, bit_reversal(N)] "
-            f"is much closer ({permuted:.3g} by hierarchical factorization): pass perm='bitrev' "
-            "(the DFT needs it) or perm='search'", PermutationWarning, stacklevel=3)
+            f"A is far from a butterfly (hierarchical relative error {unpermuted:.3g}) but "
+            f"A[:, bit_reversal(N)] is much closer ({permuted:.3g}): pass perm='bitrev' (the DFT "
+            "needs it) or perm='search'", PermutationWarning, stacklevel=3)
 
 
 def factorize(A, chain, method="hierarchical", perm=None, random_state=None, workers=None,
@@ -148,9 +160,9 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     ConvergenceWarning
         An iterative method stopped on its iteration budget before meeting its tolerance.
     PermutationWarning
-        ``perm=None`` on a square butterfly chain gave a relative error above 0.5 while the
-        bit-reversed target is fitted at least 10× better (one extra hierarchical run, made
-        only in that case).
+        ``perm=None`` on a square butterfly chain gave a relative error above 0.5 and
+        hierarchical factorization fits the bit-reversed target at least 10× better than the
+        target itself (at most two extra hierarchical runs, made only in that case).
 
     Examples
     --------

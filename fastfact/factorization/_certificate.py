@@ -115,9 +115,9 @@ def certify(problem: Problem, level: str, out: MethodOutput) -> Certificate:
     if bounds.can_exceed(middle):
         bounds.compute(middle)
     if level == "full":
-        done = {out.params.get("order")} if out.comb and out.splits else set()
+        own = [record.position for record in out.splits] if out.comb else []
         for order in ("left-to-right", "right-to-left"):  # comb passes only while they can help
-            if order not in done and any(bounds.can_exceed(s) for s in range(L - 1)):
+            if own != split_positions(order, L) and any(bounds.can_exceed(s) for s in range(L - 1)):
                 bounds.absorb(_comb_records(problem, order), True)
         for s in sorted(range(L - 1), key=lambda s: -bounds.hi[s]):
             if bounds.can_exceed(s):

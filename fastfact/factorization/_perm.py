@@ -9,7 +9,7 @@ from fastfact.patterns import bit_reversal, bp_permutations
 
 from ._problem import PERM_NAMES
 
-_ACCEPTED = f"None, {', '.join(map(repr, PERM_NAMES))}, an integer array or a list of candidates"
+_ACCEPTED = f"None, {', '.join(map(repr, PERM_NAMES))}, a list of candidates or an integer array"
 
 
 def _named(name: str, n: int) -> dict[str, np.ndarray]:
