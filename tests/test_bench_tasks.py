@@ -132,3 +132,19 @@ def test_time_ratios_refer_to_the_first_contender_that_ran(tmp_path):
     assert {row["reference"] for row in rows} == {"als"}
     assert all(row["time_ratio"] == 1.0 for row in rows if row["method"] == "als")
     assert all(row["lower_bound"] is not None for row in rows)  # checked with a certificate
+
+
+def test_factorize_rows_carry_the_bounds_that_are_proved(tmp_path):
+    """Accuracy rows: the full certificate (max_s E_s) and, for the comb trees only, the
+    proved upper bound (docs/algorithms.md §4.6)."""
+    tasks = _tasks(tmp_path, '[methods]\nhier-l2r = { method = "hierarchical" }\n'
+                             'hier-balanced = { method = "hierarchical", order = "balanced" }\n'
+                             '[[factorize]]\ntargets = ["random-butterfly"]\n'
+                             'methods = ["hier-l2r", "hier-balanced"]\nsizes = [64]\nnoise = [0.1]\n')
+    rows = {row["method"]: row for row in _rows_of(tasks)}
+    comb, balanced = rows["hier-l2r"], rows["hier-balanced"]
+    assert comb["status"] == balanced["status"] == "ok"
+    assert comb["lower_bound"] <= comb["rel_error"] <= comb["upper_bound"]
+    assert comb["upper_bound"] <= np.sqrt(5) * comb["lower_bound"] * (1 + 1e-9)
+    assert balanced["upper_bound"] is None
+    assert balanced["lower_bound"] == pytest.approx(comb["lower_bound"], rel=1e-12)

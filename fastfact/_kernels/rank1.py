@@ -30,12 +30,18 @@ def abs2(z):
 
 
 @njit(cache=True)
-def gather(T, i, k, p2, q1, b1, b2, c2, M):
+def gather(T, i, k, p2, q1, b1, b2, c2, M, colnorms):
+    """Block ``(i, k, p2, q1)`` of ``T`` into ``M``, and its squared column norms (real parts
+    of ``colnorms``) in the same pass."""
     base_col = q1 * c2
+    for q2 in range(c2):
+        colnorms[q2] = 0
     for p1 in range(b1):
         row = p1 * b2 + p2
         for q2 in range(c2):
-            M[p1, q2] = T[i, k, row, base_col + q2]
+            x = T[i, k, row, base_col + q2]
+            M[p1, q2] = x
+            colnorms[q2] += abs2(x)
 
 
 @njit(cache=True)
@@ -118,19 +124,14 @@ def closed_form_vector(M, u, w):
 
 
 @njit(cache=True)
-def residual_and_apply(M, u, w, y):
-    """One pass: ``y = M w`` and ``τ = ‖M − u wᴴ‖²``; returns τ."""
+def residual(M, u, w):
+    """``τ = ‖M − u wᴴ‖²``, entry by entry (no cancellation)."""
     b1, c2 = M.shape
     tau = 0.0
     for p in range(b1):
         up = u[p]
-        acc = M[p, 0] * w[0]
-        tau += abs2(M[p, 0] - up * np.conj(w[0]))
-        for q in range(1, c2):
-            x = M[p, q]
-            acc += x * w[q]
-            tau += abs2(x - up * np.conj(w[q]))
-        y[p] = acc
+        for q in range(c2):
+            tau += abs2(M[p, q] - up * np.conj(w[q]))
     return tau
 
 
@@ -138,11 +139,12 @@ def residual_and_apply(M, u, w, y):
 def power_iteration(M, u, w, y, norm2, start, eps):
     """Power iteration from column ``start``; returns ``(α, τ, converged)``.
 
-    Every step computes ``w = Mᴴu``, ``α = ‖w‖²``, and in one pass ``y = M w`` and
-    ``τ = ‖M − u wᴴ‖²``; on convergence these hold for the returned ``u``. The test bounds the
-    excess error ``β²/(α − τ)`` of ``u`` (``β = ‖y − α u‖``) by ``POWER_RTOL`` times the tail
-    ``τ``, or by the rounding level ``((b1 + c2)·eps)²·‖M‖²`` of the sums in ``y`` (an exactly
-    rank-one block).
+    Every step computes ``w = Mᴴu``, ``α = ‖w‖²``, ``y = M w`` and ``β = ‖y − α u‖``. The test
+    bounds the excess error ``β²/(α − τ)`` of ``u`` by ``POWER_RTOL`` times the tail ``τ``, or
+    by the rounding level ``((b1 + c2)·eps)²·‖M‖²`` of the sums in ``y`` (an exactly rank-one
+    block); it is tried with the estimate ``τ ≈ ‖M‖² − α`` and, when that passes, with
+    ``τ = ‖M − u wᴴ‖²`` summed entry by entry (one more pass). On convergence ``α``, ``τ``,
+    ``w`` and ``y`` hold for the returned ``u``.
     """
     b1, c2 = M.shape
     floor = ((b1 + c2) * eps) ** 2 * norm2
@@ -154,12 +156,15 @@ def power_iteration(M, u, w, y, norm2, start, eps):
         alpha = 0.0
         for q in range(c2):
             alpha += abs2(w[q])
-        tau = residual_and_apply(M, u, w, y)
+        right_apply(M, w, y)
         beta2 = 0.0
         for p in range(b1):
             beta2 += abs2(y[p] - alpha * u[p])
+        tau = max(norm2 - alpha, 0.0)
         if alpha > tau and beta2 <= (alpha - tau) * max(POWER_RTOL * tau, floor):
-            return alpha, tau, True
+            tau = residual(M, u, w)
+            if alpha > tau and beta2 <= (alpha - tau) * max(POWER_RTOL * tau, floor):
+                return alpha, tau, True
         for p in range(b1):
             u[p] = y[p]
         normalize_or_unit(u)
@@ -170,15 +175,11 @@ def power_iteration(M, u, w, y, norm2, start, eps):
 def rank1_block(M, u, w, y, with_bounds, eps):
     """Best rank-one ``u wᴴ`` of ``M`` (u unit, ``w = Mᴴu``); ``eps``: machine epsilon of its dtype.
 
-    Returns ``(σ1, residual, lower)``; the last two (see the module docstring) are 0 unless
+    On entry ``w`` holds the squared column norms of ``M`` (:func:`gather`). Returns
+    ``(σ1, residual, lower)``; the last two (see the module docstring) are 0 unless
     ``with_bounds``.
     """
     b1, c2 = M.shape
-    for q in range(c2):  # column norms, row by row (w is free until the iteration starts)
-        w[q] = 0
-    for p in range(b1):
-        for q in range(c2):
-            w[q] += abs2(M[p, q])
     norm2 = 0.0
     start = 0
     for q in range(c2):
@@ -226,7 +227,8 @@ def rank1_block(M, u, w, y, with_bounds, eps):
         alpha += abs2(w[q])
     if not with_bounds:
         return np.sqrt(alpha), 0.0, 0.0
-    tau = residual_and_apply(M, u, w, y)
+    right_apply(M, w, y)
+    tau = residual(M, u, w)
     return np.sqrt(alpha), tau, tail_bound(u, y, alpha, tau, allowance)
 
 

@@ -46,7 +46,7 @@ def split_rank1(T, b1, b2, c1, c2, side, eps, write, bounds, Lt, Rt):
         u = np.empty(b1, dtype=T.dtype)
         w = np.empty(c2, dtype=T.dtype)
         y = np.empty(b1, dtype=T.dtype)
-        gather(T, i, k, p2, q1, b1, b2, c2, M)
+        gather(T, i, k, p2, q1, b1, b2, c2, M, w)
         sigma, residual, lower = rank1_block(M, u, w, y, with_bounds, eps)
         if with_bounds:
             bounds[blk, 0] = lower
@@ -83,7 +83,7 @@ def split_rank_r(T, b1, b2, c1, c2, r, side, eps, write, bounds, Lt, Rt):
     for blk in range(nblocks):
         i, k, p2, q1 = _decode(blk, b2, c1, d)
         M = np.empty((b1, c2), dtype=T.dtype)
-        gather(T, i, k, p2, q1, b1, b2, c2, M)
+        gather(T, i, k, p2, q1, b1, b2, c2, M, np.empty(c2, dtype=T.dtype))
         U, s, Vh = np.linalg.svd(M, full_matrices=False)
         if bounds.shape[0] > 0:
             tail = 0.0

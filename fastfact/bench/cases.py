@@ -114,6 +114,7 @@ def factorize_workload(task: dict) -> Workload:
         lower_bound = outcome.lower_bound
         informative = lower_bound is not None and lower_bound > certificate_floor(dtype)
         checked = {"rel_error": rel_error, "lower_bound": lower_bound,
+                   "upper_bound": outcome.upper_bound,
                    "bound_ratio": rel_error / lower_bound if informative else None,
                    "status": "ok", "error": ""}
         reported = outcome.reported_error
@@ -121,6 +122,10 @@ def factorize_workload(task: dict) -> Workload:
                                                    atol=certificate_floor(dtype)):
             checked.update(status="mismatch", error=f"reported rel_error {reported:.6g} differs "
                                                     f"from the product's {rel_error:.6g}")
+        upper = outcome.upper_bound
+        if upper is not None and not rel_error <= upper * (1 + 1e-9) + certificate_floor(dtype):
+            checked.update(status="mismatch", error=f"rel_error {rel_error:.6g} is above the "
+                                                    f"proved upper bound {upper:.6g}")
         return checked
 
     return Workload(case, tiny, {"factors": len(case.chain)}, judge)

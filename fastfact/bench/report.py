@@ -42,8 +42,8 @@ def load_run(folder) -> tuple[pd.DataFrame, dict]:
     """Rows and meta of a run; ``bound_ratio`` is filled in from any certificate of the target.
 
     The lower bound certifies the target, not the method: the error of an implementation that
-    computes no certificate (a peer) is divided by the certificate another one computed for
-    the same target instance (unless that certificate is at round-off level, see
+    computes no certificate (a peer) is divided by the largest certificate computed for the
+    same target instance (every one is valid; unless it is at round-off level, see
     :func:`fastfact.bench.tolerances.certificate_floor`).
 
     Raises
@@ -67,7 +67,7 @@ def load_run(folder) -> tuple[pd.DataFrame, dict]:
     rows["batch"] = rows["batch"].fillna(0).astype(int)
     rows["noise"] = rows["noise"].fillna(0.0)
     instance = ["target", "chain", "N", "noise", "seed", "dtype"]
-    bounds = (rows.dropna(subset=["lower_bound"]).groupby(instance)["lower_bound"].first()
+    bounds = (rows.dropna(subset=["lower_bound"]).groupby(instance)["lower_bound"].max()
               .rename("instance_bound"))
     rows = rows.join(bounds, on=instance)
     floor = rows["dtype"].map(certificate_floor)
@@ -121,6 +121,8 @@ def factorize_table(rows: pd.DataFrame) -> pd.DataFrame:
         "rel. error": [_iqr_text(r.median, r.q1, r.q3) for r in error.itertuples()],
         "err / bound": grouped["bound_ratio"].median().map(
             lambda v: "—" if math.isnan(v) else f"{v:.4g}"),
+        "err / upper": (done["rel_error"] / done["upper_bound"]).groupby(
+            [done[key] for key in keys]).median().map(lambda v: "—" if math.isnan(v) else f"{v:.4g}"),
         "seconds": grouped["seconds"].median().map(lambda v: f"{v:.3g}"),
         "peak MiB": (grouped["peak_bytes"].median() / 2**20).map(lambda v: f"{v:.3g}"),
     })

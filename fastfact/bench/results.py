@@ -24,7 +24,7 @@ COLUMNS = [
     "suite", "task", "task_rows", "kind", "impl", "method", "layout", "reference", "target",
     "chain", "factors", "N", "batch", "dtype", "noise", "noise_model", "seed", "threads",
     "repeat", "number", "seconds", "time_ratio", "wall_seconds", "rel_error", "oracle",
-    "lower_bound", "bound_ratio", "flops", "peak_bytes", "status", "error", "warnings",
+    "lower_bound", "upper_bound", "bound_ratio", "flops", "peak_bytes", "status", "error", "warnings",
 ]
 
 

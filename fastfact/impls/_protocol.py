@@ -114,8 +114,10 @@ class FactorizeCase:
         Threads the implementation may use.
     options : dict
         The implementation's options (checked by ``check_options``).
-    certificate : bool
-        Whether an implementation that can certify its error (a lower bound) does so.
+    certificate : bool or str
+        Whether an implementation that can certify its error does so, and how (fastfact's
+        ``factorize(certificate=...)``: "full" gives ``max_s E_s`` and, where proved, an upper
+        bound; False for timed runs).
     """
 
     A: np.ndarray
@@ -124,7 +126,7 @@ class FactorizeCase:
     seed: int = 0
     threads: int = 1
     options: dict = field(default_factory=dict)
-    certificate: bool = True
+    certificate: bool | str = "full"
 
     def for_timing(self) -> FactorizeCase:
         """The case timed after the checked run: no certificate (the peers compute none)."""
@@ -151,6 +153,9 @@ class Outcome:
         recomputed from ``output``).
     lower_bound : float, optional
         A certified lower bound on the relative error of any factorization on the chain.
+    upper_bound : float, optional
+        A proved upper bound on the relative error of this result (fastfact's orthonormalized
+        comb trees, docs/algorithms.md §4.6).
     seconds : float, optional
         The implementation's own timing of the call (validation excluded), if it keeps one.
     """
@@ -158,6 +163,7 @@ class Outcome:
     output: np.ndarray
     reported_error: float | None = None
     lower_bound: float | None = None
+    upper_bound: float | None = None
     seconds: float | None = None
 
 

@@ -47,7 +47,7 @@ class FastfactApply(Implementation):
 
 def _outcome(result) -> Outcome:
     return Outcome(result.operator.to_dense(), result.rel_error, result.lower_bound,
-                   result.seconds)
+                   result.upper_bound, result.seconds)
 
 
 class FastfactMethod(Implementation):
