@@ -38,6 +38,21 @@ def test_plain_right_to_left_breaks_the_sum_bound():
         assert res.rel_error <= res.upper_bound
 
 
+def test_climbed_target_is_tight_for_every_comb_and_breaks_the_plain_bound():
+    """The gradient ascent of the ratio (balanced tree, orthonormalized, from a butterfly plus
+    a first-order-tight perturbation) reached 0.99987 — for every order at once; the comb trees
+    stay below 1 on it, the plain algorithm exceeds it for every order."""
+    A = np.load(DATA / "climbed_16x16.npy")
+    for order in ([0, 1, 2], [2, 1, 0], [0, 2, 1], [2, 0, 1]):
+        ratio, res = sum_ratio(A, order, True)
+        assert 0.9998 < ratio <= 1.0
+        assert res.rel_error <= res.upper_bound
+    ratio, _ = sum_ratio(A, "balanced", True)
+    assert 0.9998 < ratio <= 1.0  # not a counterexample for the balanced tree either
+    ratio, _ = sum_ratio(A, "left-to-right", False)
+    assert ratio > 1.3
+
+
 def test_comb_bound_on_the_stored_targets():
     """Every stored target respects the bound for the orthonormalized comb trees."""
     for path in sorted(DATA.glob("*.npy")):

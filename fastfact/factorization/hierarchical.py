@@ -11,9 +11,10 @@ left-to-right and right-to-left — the squared error is the sum of the split re
 
     ‖A − Â‖² ≤ Σ_s E_s(A)² ≤ (L − 1)·max_s E_s(A)² ≤ (L − 1)·E*(A)²,
 
-``E_s(A)`` the optimal error of the two-factor problem cut after factor ``s``. This is false for
-other trees: the balanced tree reaches ``err²/Σ_s E_s² = 1.0037`` on a 16 × 16 target
-(``tests/data``), and no upper bound is proved for it or for the plain algorithm.
+``E_s(A)`` the optimal error of the two-factor problem cut after factor ``s``. It is not proved for
+other trees and is false for the balanced tree (``err²/Σ_s E_s² = 1.0037`` on a 16 × 16 target,
+docs/algorithms.md §4.6); without orthonormalization it fails for every tree (twice the bound on
+the 8 × 8 target of ``tests/data``). ``Factorization.upper_bound`` is therefore None there.
 """
 
 from __future__ import annotations
