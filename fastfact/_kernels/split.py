@@ -208,7 +208,9 @@ def split_rank1_c2(T, b1, b2, c1, side, eps, write, want_lower, bounds, Lt, Rt):
                     x0 = row[2 * q1]
                     x1 = row[2 * q1 + 1]
                     mv = x0 * v[q1, 0] + x1 * v[q1, 1]
-                    resid[q1] += abs2(x0 - mv * np.conj(v[q1, 0])) + abs2(x1 - mv * np.conj(v[q1, 1]))
+                    if with_bounds:
+                        resid[q1] += (abs2(x0 - mv * np.conj(v[q1, 0]))
+                                      + abs2(x1 - mv * np.conj(v[q1, 1])))
                     if side == 0:
                         out[q1] = mv
                     elif sigma[q1] == 0.0:

@@ -183,7 +183,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         perm = _warm_start_perm(options)
     candidates = _perm.candidates(perm, A.shape[1])
     rng = check_random_state(random_state)
-    exponent = _scale.exponent(A)
+    exponent, norm2 = _scale.exponent(A)
     A = _scale.scaled(A, -exponent)
     best = None
     total_seconds = 0.0
@@ -191,7 +191,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         for name, candidate in candidates.items():
             start = time.perf_counter()
             target = A if candidate is None else _ks.permute_columns(A, candidate)
-            problem = Problem(target, patterns, rng, exponent, level)
+            problem = Problem(target, patterns, rng, exponent, level, norm2)  # ‖A P‖ = ‖A‖
             out = fn(problem, **options)
             _check_finite(out.twiddles, method)
             twiddles = [np.asarray(t, dtype=out_dtype) for t in out.twiddles]

@@ -30,14 +30,15 @@ class Problem:
     rng: np.random.Generator
     exponent: int = 0
     certificate: str | None = None
+    norm2: float | None = None  # ‖A‖², computed unless the caller knows it
     root: np.ndarray = field(init=False)
     off_energy: float = field(init=False)
-    norm2: float = field(init=False)
 
     def __post_init__(self):
         self.root, self.off_energy = _ks.node_twiddle(self.A, _ks.merged(self.chain, 0,
                                                                           len(self.chain) - 1))
-        self.norm2 = float(np.vdot(self.A, self.A).real)
+        if self.norm2 is None:
+            self.norm2 = float(np.vdot(self.A, self.A).real)
 
     def relative(self, squared_error: float) -> float:
         """``sqrt(squared_error) / ‖A‖`` (0 for a zero target fitted exactly)."""

@@ -21,14 +21,23 @@ def _real(array: np.ndarray) -> np.ndarray:
 SAFE_EXPONENT = 200  # |entries| in [2^−200, 2^200] need no scaling
 
 
-def exponent(A: np.ndarray) -> int:
-    """0 when ``max |Re|, |Im|`` is in the safe range (or A is zero), else ``e`` with
-    ``max |Re|, |Im| ∈ [2^(e−1), 2^e)``."""
-    largest = float(np.max(np.abs(_real(np.ascontiguousarray(A)))))
+def exponent(A: np.ndarray) -> tuple[int, float | None]:
+    """``(e, ‖A‖²)``: ``e = 0`` when ``max |Re|, |Im|`` is in the safe range (or A is zero),
+    else ``max |Re|, |Im| ∈ [2^(e−1), 2^e)``; ``‖A‖²`` when ``e = 0`` (else None).
+
+    One BLAS pass decides the common case: ``size·2^(−2·SAFE) ≤ ‖A‖² ≤ 2^(2·SAFE)`` implies
+    that the largest entry is in the safe range; only otherwise are the entries scanned.
+    """
+    A = np.ascontiguousarray(A)
+    norm2 = float(np.vdot(A, A).real)
+    if A.size * 2.0 ** (-2 * SAFE_EXPONENT) <= norm2 <= 2.0 ** (2 * SAFE_EXPONENT):
+        return 0, norm2
+    real = _real(A)
+    largest = max(float(np.max(real)), -float(np.min(real)))
     if largest == 0.0:
-        return 0
+        return 0, 0.0
     e = int(np.frexp(largest)[1])
-    return 0 if abs(e) <= SAFE_EXPONENT else e
+    return (0, norm2) if abs(e) <= SAFE_EXPONENT else (e, None)
 
 
 def scaled(A: np.ndarray, power: int) -> np.ndarray:

@@ -282,7 +282,7 @@ def fsmf(A, left_mask, right_mask, method="exact", random_state=None, max_iter=5
     max_iter, tol = check_iteration_options(max_iter, tol)
     rng = check_random_state(random_state)
     start = time.perf_counter()
-    exponent = _scale.exponent(A)
+    exponent, _ = _scale.exponent(A)
     A = _scale.scaled(A, -exponent)  # any finite scale (_scale)
     norm = float(np.linalg.norm(A))
     if method == "exact":
