@@ -28,6 +28,9 @@ from .hierarchical import hierarchical_twiddles, split_positions
 # Below this many target entries the kernels run on one thread unless ``workers`` says otherwise:
 # thread start-up and waiting for a descheduled thread cost more than the work.
 _PARALLEL_MIN_ENTRIES = 1 << 23
+# An exact certificate split is one parallel region over all its blocks (about 10 ms of work at
+# 2^20 entries), so it goes parallel from N = 1024.
+_SPLIT_PARALLEL_MIN_ENTRIES = 1 << 20
 # perm=None warns when the error is above this and bit reversal does this much better
 _SUSPICIOUS_ERROR = 0.5
 _MUCH_BETTER = 0.1
@@ -126,7 +129,8 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         Seed for methods with a random start.
     workers : int, optional
         Numba threads for the kernels (restored afterwards); by default all of them, or one
-        for targets below 2^23 entries (N < 4096 square).
+        for targets below 2^23 entries (N < 4096 square) — except the certificate's exact
+        splits, which use all of them from 2^20 entries (N = 1024).
     certificate : {True, False, "cheap", "full"}, default True
         The bounds to compute (docs/algorithms.md §4.6). True (= "cheap"): ``lower_bound``
         from the root split of a hierarchical tree, which costs nothing, and the middle split
@@ -187,6 +191,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     A = _scale.scaled(A, -exponent)
     best = None
     total_seconds = 0.0
+    split_threads = parallel_threads(A.size, _SPLIT_PARALLEL_MIN_ENTRIES, workers)
     with set_workers(parallel_threads(A.size, _PARALLEL_MIN_ENTRIES, workers)):
         for name, candidate in candidates.items():
             start = time.perf_counter()
@@ -201,7 +206,7 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
                 best = (rel_error, name, candidate, problem, out, twiddles)
         rel_error, name, candidate, problem, out, twiddles = best
         start = time.perf_counter()
-        cert = certify(problem, level, out) if level else None
+        cert = certify(problem, level, out, split_threads) if level else None
         total_seconds += time.perf_counter() - start
         if user_perm is None and candidate is None:
             _bitrev_warning(problem, rel_error)

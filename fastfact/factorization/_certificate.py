@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastfact._validation import set_workers
+
 from . import _ks
 from ._problem import MethodOutput, Problem
 from .hierarchical import hierarchical_twiddles, split_positions
@@ -53,8 +55,9 @@ class Certificate:
 class _Bounds:
     """Intervals ``lo_s ≤ E_s(A)² ≤ hi_s`` for the splits of ``problem`` (absolute, squared)."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, split_threads: int | None):
         self.problem = problem
+        self.split_threads = split_threads
         L = len(problem.chain)
         self.off = problem.off_energy
         self.lo = np.full(L - 1, self.off)
@@ -84,8 +87,9 @@ class _Bounds:
 
     def compute(self, s: int) -> None:
         chain, L = self.problem.chain, len(self.problem.chain)
-        lower, residual = _ks.split_bounds(self.problem.root, _ks.merged(chain, 0, s),
-                                           _ks.merged(chain, s + 1, L - 1))
+        with set_workers(self.split_threads):
+            lower, residual = _ks.split_bounds(self.problem.root, _ks.merged(chain, 0, s),
+                                               _ks.merged(chain, s + 1, L - 1))
         self.lo[s] = max(self.lo[s], self.off + lower)
         self.hi[s] = min(self.hi[s], self.off + residual)
         self.exact[s] = True
@@ -103,13 +107,18 @@ def _comb_records(problem: Problem, order: str) -> list:
     return records
 
 
-def certify(problem: Problem, level: str, out: MethodOutput) -> Certificate:
-    """Certificate of ``level`` (:data:`LEVELS`) for the method output ``out`` on ``problem``."""
+def certify(problem: Problem, level: str, out: MethodOutput,
+            split_threads: int | None = None) -> Certificate:
+    """Certificate of ``level`` (:data:`LEVELS`) for the method output ``out`` on ``problem``.
+
+    ``split_threads``: threads of an exact split (one parallel region over all its blocks, so
+    it gains from threads at smaller sizes than a factorization does); None keeps the current.
+    """
     L = len(problem.chain)
     if L == 1:  # the only factor's optimum is the projection: E* = ‖A off the support‖
         exact = problem.relative(problem.off_energy)
         return Certificate(exact, exact if out.comb and level == "full" else None, [])
-    bounds = _Bounds(problem)
+    bounds = _Bounds(problem, split_threads)
     bounds.absorb(out.splits, out.comb)
     middle = (L - 1) // 2
     if bounds.can_exceed(middle):
