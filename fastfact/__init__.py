@@ -4,10 +4,12 @@ from fastfact import targets
 from fastfact.factorization import (
     ConvergenceWarning,
     Factorization,
+    PermutationRecovery,
     TwoFactorResult,
     available_methods,
     factorize,
     fsmf,
+    recover_permutations,
 )
 from fastfact.operator import KSOperator
 from fastfact.patterns import (
@@ -21,7 +23,19 @@ from fastfact.patterns import (
     monarch_chain,
     two_factor_chain,
 )
-from fastfact.transforms import dft, dft_matrix, hadamard, hadamard_matrix, idft, random_butterfly
+from fastfact.transforms import (
+    dct2,
+    dct2_matrix,
+    dft,
+    dft_matrix,
+    dst2,
+    dst2_matrix,
+    hadamard,
+    hadamard_matrix,
+    idft,
+    orthogonal_butterfly,
+    random_butterfly,
+)
 
 __version__ = "0.1.0"
 
@@ -30,6 +44,7 @@ __all__ = [
     "Factorization",
     "KSOperator",
     "Pattern",
+    "PermutationRecovery",
     "TwoFactorResult",
     "__version__",
     "available_methods",
@@ -38,8 +53,12 @@ __all__ = [
     "butterfly_chain",
     "chain_product",
     "check_chain",
+    "dct2",
+    "dct2_matrix",
     "dft",
     "dft_matrix",
+    "dst2",
+    "dst2_matrix",
     "factorize",
     "fsmf",
     "hadamard",
@@ -47,7 +66,9 @@ __all__ = [
     "idft",
     "is_chainable",
     "monarch_chain",
+    "orthogonal_butterfly",
     "random_butterfly",
+    "recover_permutations",
     "targets",
     "two_factor_chain",
 ]

@@ -5,6 +5,8 @@
 * :func:`icassp_noisy` / :func:`icassp_noisy_dft` — the noise model of the ICASSP 2022
   experiments [LZRG22]: complex Gaussian noise of variance ``σ²`` per real and imaginary part.
 * :func:`hard` — an i.i.d. Gaussian matrix, far from every butterfly (large ``E*``).
+* :func:`random_orthogonal` — a Haar-random orthogonal (unitary) matrix: well conditioned, but
+  no closer to a butterfly than a Gaussian one.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from fastfact._validation import (
     check_real,
     complex_dtype,
 )
-from fastfact.transforms import dft_matrix, random_butterfly, standard_gaussian
+from fastfact.transforms import dft_matrix, haar_orthogonal, random_butterfly, standard_gaussian
 
-__all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy"]
+__all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy", "random_orthogonal"]
 
 def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
     """``A + ε‖A‖_F E/‖E‖_F`` with i.i.d. Gaussian ``E`` (complex when ``A`` is complex).
@@ -144,3 +146,21 @@ def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarra
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
     return standard_gaussian((N, M), dtype.kind == "c", rng).astype(dtype)
+
+
+def random_orthogonal(N: int, dtype=np.float64, seed=None) -> np.ndarray:
+    """A Haar-random ``N × N`` orthogonal matrix (complex dtypes: unitary).
+
+    See :func:`fastfact.transforms.haar_orthogonal`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Q = random_orthogonal(16, seed=0)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(16)))
+    True
+    """
+    N = check_positive_int("N", N)
+    dtype = check_dtype(dtype)
+    rng = check_random_state(seed, "seed")
+    return haar_orthogonal((N, N), dtype.kind == "c", rng).astype(dtype)

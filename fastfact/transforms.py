@@ -1,8 +1,9 @@
-"""Exact butterfly operators (Hadamard, DFT), random butterflies and dense references.
+"""Exact fast operators (Hadamard, DFT, DCT-II, DST-II), random butterflies, dense references.
 
 docs/algorithms.md §1.4: ``H_N = ∏_ℓ (I_{2^ℓ} ⊗ H_2 ⊗ I_{N/2^{ℓ+1}})`` and, with ``Π`` the
 bit reversal, ``F_N Π = B_0 ⋯ B_{L−1}`` with ``B_ℓ = I_{2^ℓ} ⊗ [[I_m, Ω_m], [I_m, −Ω_m]]``,
-``m = N/2^{ℓ+1}``, ``Ω_m = diag(ω_{2m}^k)``.
+``m = N/2^{ℓ+1}``, ``Ω_m = diag(ω_{2m}^k)``. The DCT-II and DST-II are exact two-factor KS
+chains with a column permutation, not butterflies.
 """
 
 from __future__ import annotations
@@ -11,9 +12,21 @@ import numpy as np
 
 from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_random_state
 from fastfact.operator import KSOperator
-from fastfact.patterns import bit_reversal, butterfly_chain
+from fastfact.patterns import Pattern, bit_reversal, butterfly_chain
 
-__all__ = ["dft", "dft_matrix", "hadamard", "hadamard_matrix", "idft", "random_butterfly"]
+__all__ = [
+    "dct2",
+    "dct2_matrix",
+    "dft",
+    "dft_matrix",
+    "dst2",
+    "dst2_matrix",
+    "hadamard",
+    "hadamard_matrix",
+    "idft",
+    "orthogonal_butterfly",
+    "random_butterfly",
+]
 
 
 def standard_gaussian(shape, complex_values: bool, rng: np.random.Generator) -> np.ndarray:
@@ -22,6 +35,18 @@ def standard_gaussian(shape, complex_values: bool, rng: np.random.Generator) -> 
     if complex_values:
         values = (values + 1j * rng.standard_normal(shape)) / np.sqrt(2)
     return values
+
+
+def haar_orthogonal(shape, complex_values: bool, rng: np.random.Generator) -> np.ndarray:
+    """Haar-random orthogonal (complex: unitary) matrices of shape ``(…, n, n)``.
+
+    QR of i.i.d. Gaussian matrices with the phases of ``R``'s diagonal moved into ``Q``
+    (Mezzadri's construction; without it the distribution is not Haar).
+    """
+    q, r = np.linalg.qr(standard_gaussian(shape, complex_values, rng))
+    diag = np.diagonal(r, axis1=-2, axis2=-1)
+    phases = np.where(diag == 0, 1, diag / np.where(diag == 0, 1, np.abs(diag)))
+    return q * phases[..., None, :]
 
 
 def hadamard(N: int, dtype=np.float64) -> KSOperator:
@@ -161,3 +186,144 @@ def dft_matrix(N: int) -> np.ndarray:
     butterfly_chain(N)  # validates N
     j = np.arange(N)
     return np.exp(-2j * np.pi * (np.outer(j, j) % N) / N)
+
+
+def orthogonal_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
+    """A butterfly whose 2 × 2 blocks are Haar-random orthogonal (complex dtypes: unitary).
+
+    The product is orthogonal (unitary) with entries of comparable size: the "random orthogonal
+    butterflies" of the permutation-recovery experiments of [ZPRPG23] (docs/algorithms.md §4.7).
+
+    Parameters
+    ----------
+    N : int
+        A power of two.
+    dtype : dtype, default float64
+        float32, float64, complex64 or complex128.
+    seed : int, numpy.random.Generator or None
+        Random source.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Q = orthogonal_butterfly(8, seed=0).to_dense()
+    >>> bool(np.allclose(Q.T @ Q, np.eye(8)))
+    True
+    """
+    dtype = check_dtype(dtype)
+    rng = check_random_state(seed, "seed")
+    chain = butterfly_chain(N)
+    twiddles = []
+    for pattern in chain:
+        twiddles.append(haar_orthogonal(pattern.twiddle_shape, dtype.kind == "c", rng).astype(dtype))
+    return KSOperator(twiddles, chain)
+
+
+def _even_size(N) -> int:
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2 or N % 2:
+        raise ValueError(f"N must be an even int >= 2, got {N!r}")
+    return int(N)
+
+
+def _trig(N: int, rows: np.ndarray, cols: np.ndarray, kind: str) -> np.ndarray:
+    """``2 cos(π m / 2N)`` (``kind="cos"``) or ``2 sin(…)`` with ``m = rows·cols`` reduced mod 4N."""
+    angle = np.pi * (np.multiply.outer(rows, cols) % (4 * N)) / (2 * N)
+    return 2 * (np.cos(angle) if kind == "cos" else np.sin(angle))
+
+
+def dct2_matrix(N: int) -> np.ndarray:
+    """Dense DCT-II matrix ``C[k, n] = 2 cos(π k (2n + 1) / 2N)`` (float64).
+
+    ``C @ x`` equals ``scipy.fft.dct(x, type=2)`` (unnormalized). No row and column
+    permutations make it a square butterfly for ``N ≥ 8`` (docs/algorithms.md §1.4); its
+    exact KS form is :func:`dct2`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> bool(np.allclose(dct2_matrix(6), scipy.fft.dct(np.eye(6), type=2, axis=0)))
+    True
+    """
+    N = _positive_size(N)
+    return _trig(N, np.arange(N), 2 * np.arange(N) + 1, "cos")
+
+
+def dst2_matrix(N: int) -> np.ndarray:
+    """Dense DST-II matrix ``S[k, n] = 2 sin(π (k + 1)(2n + 1) / 2N)`` (float64).
+
+    ``S @ x`` equals ``scipy.fft.dst(x, type=2)`` (unnormalized); see :func:`dct2_matrix`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> bool(np.allclose(dst2_matrix(6), scipy.fft.dst(np.eye(6), type=2, axis=0)))
+    True
+    """
+    N = _positive_size(N)
+    return _trig(N, np.arange(1, N + 1), 2 * np.arange(N) + 1, "sin")
+
+
+def _positive_size(N) -> int:
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+        raise ValueError(f"N must be a positive int, got {N!r}")
+    return int(N)
+
+
+def _folded(matrix: np.ndarray, dtype) -> KSOperator:
+    """``matrix`` with ``matrix[r, N−1−n] = (−1)^r matrix[r, n]`` as an exact two-factor KS chain.
+
+    The right factor ``(N/2, 2, 2, 1)`` folds the input, ``u_n = x_n + x_{N−1−n}`` and
+    ``v_n = x_n − x_{N−1−n}`` (after the column permutation ``(0, N−1, 1, N−2, …)``); the left
+    factor ``(1, N/2, N/2, 2)`` maps ``u`` to the even outputs and ``v`` to the odd ones with
+    the first ``N/2`` columns of ``matrix``.
+    """
+    N = matrix.shape[0]
+    half = N // 2
+    left = matrix[:, :half].reshape(half, 2, half).transpose(1, 0, 2)[None]  # (1, 2, N/2, N/2)
+    right = np.broadcast_to(np.array([[1.0, 1.0], [1.0, -1.0]]), (half, 1, 2, 2))
+    perm = np.empty(N, dtype=np.int64)
+    perm[0::2] = np.arange(half)
+    perm[1::2] = N - 1 - np.arange(half)
+    patterns = [Pattern(1, half, half, 2), Pattern(half, 2, 2, 1)]
+    return KSOperator([left.astype(dtype), right.astype(dtype)], patterns, perm=perm)
+
+
+def dct2(N: int, dtype=np.float64) -> KSOperator:
+    """The DCT-II of :func:`dct2_matrix` as an exact product of two KS factors.
+
+    ``dct2(N) @ x`` equals ``scipy.fft.dct(x, type=2)``. One step of the classical recursion
+    (folding ``x_n ± x_{N−1−n}``, then a DCT-II and a scaled DCT-IV of size ``N/2`` on the even
+    and odd outputs) gives the chain ``[(1, N/2, N/2, 2), (N/2, 2, 2, 1)]`` with a column
+    permutation: ``N²/2 + 2N`` coefficients. The next steps need permutations between the
+    factors, which a KS chain does not have; no exact square-butterfly form exists, even with
+    row and column permutations (docs/algorithms.md §1.4), so on butterfly chains the DCT-II is
+    an approximation target.
+
+    Parameters
+    ----------
+    N : int
+        An even size >= 2.
+    dtype : dtype, default float64
+        float32, float64, complex64 or complex128 (coefficients computed in float64).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> x = np.random.default_rng(0).standard_normal(12)
+    >>> bool(np.allclose(dct2(12) @ x, scipy.fft.dct(x, type=2)))
+    True
+    """
+    return _folded(dct2_matrix(_even_size(N)), check_dtype(dtype))
+
+
+def dst2(N: int, dtype=np.float64) -> KSOperator:
+    """The DST-II of :func:`dst2_matrix` as an exact product of two KS factors (see :func:`dct2`).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> x = np.random.default_rng(0).standard_normal(12)
+    >>> bool(np.allclose(dst2(12) @ x, scipy.fft.dst(x, type=2)))
+    True
+    """
+    return _folded(dst2_matrix(_even_size(N)), check_dtype(dtype))

@@ -12,15 +12,18 @@ from fastfact.factorization._api import factorize
 from fastfact.factorization._registry import available_methods, get_method, register_method
 from fastfact.factorization._result import ConvergenceWarning, Factorization, PermutationWarning
 from fastfact.factorization.fsmf import TwoFactorResult, fsmf
+from fastfact.factorization.permutations import PermutationRecovery, recover_permutations
 
 __all__ = [
     "ConvergenceWarning",
     "Factorization",
+    "PermutationRecovery",
     "PermutationWarning",
     "TwoFactorResult",
     "available_methods",
     "factorize",
     "fsmf",
     "get_method",
+    "recover_permutations",
     "register_method",
 ]
