@@ -5,6 +5,8 @@
 * :func:`icassp_noisy` / :func:`icassp_noisy_dft` — the noise model of the ICASSP 2022
   experiments [LZRG22]: complex Gaussian noise of variance ``σ²`` per real and imaginary part.
 * :func:`hard` — an i.i.d. Gaussian matrix, far from every butterfly (large ``E*``).
+* :func:`permuted` — random row and column permutations of a matrix (the unknowns of
+  docs/algorithms.md §4.7).
 * :func:`random_orthogonal` — a Haar-random orthogonal (unitary) matrix: well conditioned, but
   no closer to a butterfly than a Gaussian one.
 """
@@ -24,7 +26,8 @@ from fastfact._validation import (
 )
 from fastfact.transforms import dft_matrix, haar_orthogonal, random_butterfly, standard_gaussian
 
-__all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy", "random_orthogonal"]
+__all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy", "permuted",
+           "random_orthogonal"]
 
 def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
     """``A + ε‖A‖_F E/‖E‖_F`` with i.i.d. Gaussian ``E`` (complex when ``A`` is complex).
@@ -164,3 +167,18 @@ def random_orthogonal(N: int, dtype=np.float64, seed=None) -> np.ndarray:
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
     return haar_orthogonal((N, N), dtype.kind == "c", rng).astype(dtype)
+
+
+def permuted(A, seed=None) -> np.ndarray:
+    """``A`` with uniformly random row and column permutations: ``A[np.ix_(p_r, p_c)]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> B = permuted(np.arange(6.0).reshape(2, 3), seed=0)
+    >>> sorted(B.ravel().tolist())
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    A = check_matrix(A)
+    rng = check_random_state(seed, "seed")
+    return A[np.ix_(rng.permutation(A.shape[0]), rng.permutation(A.shape[1]))]

@@ -107,6 +107,54 @@ def _speedup(rows, claim) -> str:
     return "; ".join(parts)
 
 
+LANDSCAPE_TOL = 1e-3  # a start "reaches" a value when within 0.1 % of it
+
+
+def _landscape(rows, claim) -> str:
+    """Multistart runs per support: how many reach the optimum, at how many values they stop.
+
+    With a closed-form optimum (tractable supports: ``lower_bound`` is ``E*``), the count of
+    starts within :data:`LANDSCAPE_TOL` of it; otherwise the number of distinct final values
+    and the count at the best one (there is no optimum to compare with).
+    """
+    parts = []
+    for (chain, N, method), group in rows.groupby(["chain", "N", "method"]):
+        errors = np.sort(group["rel_error"].to_numpy(dtype=float))
+        K = len(errors)
+        stalled = int(group["warnings"].fillna("").str.contains("ConvergenceWarning").sum())
+        if group["lower_bound"].notna().all():
+            ratio = group["rel_error"] / group["lower_bound"]
+            text = f"{int((ratio <= 1 + LANDSCAPE_TOL).sum())}/{K} starts within 0.1 % of E*"
+        else:
+            distinct = 1 + int(np.sum(np.diff(errors) > LANDSCAPE_TOL * errors[:-1]))
+            at_best = int(np.sum(errors <= errors[0] * (1 + LANDSCAPE_TOL)))
+            text = (f"{K} starts stop at {distinct} distinct values ({errors[0]:.4g}–"
+                    f"{errors[-1]:.4g}), {at_best}/{K} at the best (no closed form)")
+        if stalled:
+            text += f", {stalled} stopped by max_iter"
+        parts.append(f"{chain} N = {N} {method}: {text}")
+    return "; ".join(parts)
+
+
+def _per_target(rows, claim) -> str:
+    """Largest relative error per target and chain."""
+    return "; ".join(f"{target} on {chain}: max {group['rel_error'].max():.2g}"
+                     for (target, chain), group in rows.groupby(["target", "chain"]))
+
+
+def _chain_tradeoff(rows, claim) -> str:
+    """Coefficients against error per target and size, chains by increasing coefficients."""
+    from fastfact.bench.workloads import CHAINS
+
+    parts = []
+    for (target, N), at_size in rows.groupby(["target", "N"]):
+        entries = sorted((sum(f.nnz for f in CHAINS[chain](int(N))), chain,
+                          group["rel_error"].median()) for chain, group in at_size.groupby("chain"))
+        parts.append(f"{target} N = {N}: " + ", ".join(
+            f"{chain} {nnz} coefficients → {error:.3g}" for nnz, chain, error in entries))
+    return "; ".join(parts)
+
+
 MEASURES = {
     "time_slope": _time_slope,
     "max_rel_error": _max_rel_error,
@@ -115,6 +163,9 @@ MEASURES = {
     "fastest": _fastest,
     "max_bound_ratio": _max_bound_ratio,
     "speedup": _speedup,
+    "landscape": _landscape,
+    "chain_tradeoff": _chain_tradeoff,
+    "per_target": _per_target,
 }
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "NOISE_MODELS",
     "TARGETS",
     "TRANSFORMS",
+    "MaskFactor",
     "Target",
     "Transform",
     "build_target",
@@ -118,6 +119,26 @@ TARGETS: dict[str, Target] = {
                lambda N, seed: targets.butterfly_product(N, seed=seed)),
         Target("gaussian", "i.i.d. Gaussian matrix (hard: E* is large)", False, None,
                lambda N, seed: targets.hard(N, seed=seed)),
+        Target("gaussian-fixed", "i.i.d. Gaussian matrix, the same for every seed (seeds vary "
+               "the start only: multistart landscapes)", False, None,
+               lambda N, seed: targets.hard(N, seed=N)),
+        Target("orthogonal-butterfly", "butterfly with Haar-random orthogonal 2×2 blocks", False,
+               None, lambda N, seed: ff.orthogonal_butterfly(N, seed=seed).to_dense()),
+        Target("random-orthogonal", "Haar-random orthogonal matrix (well conditioned, far from "
+               "butterflies)", False, None, lambda N, seed: targets.random_orthogonal(N, seed=seed)),
+        Target("permuted-dft", "P_r F_N[:, rev] P_c with random permutations (unknown to the "
+               "method)", True, None,
+               lambda N, seed: targets.permuted(ff.dft_matrix(N)[:, ff.bit_reversal(N)], seed)),
+        Target("permuted-orthogonal-butterfly", "P_r B P_c, B with Haar 2×2 blocks, random "
+               "permutations", False, None,
+               lambda N, seed: targets.permuted(ff.orthogonal_butterfly(N, seed=seed).to_dense(),
+                                                seed)),
+        Target("dct2", "DCT-II (scipy.fft.dct type 2): no permuted butterfly form", False, None,
+               lambda N, seed: ff.dct2_matrix(N)),
+        Target("dst2", "DST-II (scipy.fft.dst type 2): no permuted butterfly form", False, None,
+               lambda N, seed: ff.dst2_matrix(N)),
+        Target("dct2-folded", "DCT-II with the folding column permutation (exact on the chain "
+               "'folded')", False, None, lambda N, seed: ff.dct2_matrix(N)[:, ff.dct2(N).perm]),
     )
 }
 
@@ -137,9 +158,50 @@ def _monarch(N: int):
     return ff.monarch_chain(m)
 
 
+@dataclass(frozen=True)
+class MaskFactor:
+    """The support of one factor of a two-factor problem given as a boolean mask (any support,
+    not only KS): what :func:`fastfact.fsmf` accepts. Hashable; ``mask`` unpacks it.
+    """
+
+    support: str
+    shape: tuple[int, int]
+    bits: bytes
+
+    @classmethod
+    def of(cls, support: str, mask: np.ndarray) -> MaskFactor:
+        mask = np.asarray(mask, dtype=bool)
+        return cls(support, mask.shape, np.packbits(mask).tobytes())
+
+    @property
+    def mask(self) -> np.ndarray:
+        flat = np.unpackbits(np.frombuffer(self.bits, dtype=np.uint8), count=math.prod(self.shape))
+        return flat.reshape(self.shape).astype(bool)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.mask.sum())
+
+
+def _random_support(N: int, density: float = 0.3) -> tuple[MaskFactor, MaskFactor]:
+    """Bernoulli(``density``) masks of shape ``(N, N)`` and ``(N, N)`` drawn from seed ``N``:
+    rank-one supports that overlap without being identical (outside the tractable family)."""
+    rng = np.random.default_rng(N)
+    left, right = rng.random((N, N)) < density, rng.random((N, N)) < density
+    return MaskFactor.of("random-support", left), MaskFactor.of("random-support", right)
+
+
 CHAINS: dict[str, Callable] = {
     "butterfly": ff.butterfly_chain,
     "monarch": _monarch,
+    # DCT-II / DST-II: one folding step, exact with the folding permutation (transforms.dct2)
+    "folded": lambda N: ff.dct2(N).patterns,
+    # the smallest monotone chains with 3 factors and junction rank 1, 2, 4 (§1.3)
+    "deformable-r1": lambda N: ff.deformable_chain(N, N, 3, 1),
+    "deformable-r2": lambda N: ff.deformable_chain(N, N, 3, 2),
+    "deformable-r4": lambda N: ff.deformable_chain(N, N, 3, 4),
+    # a two-factor support outside the tractable family of [LRG22] (fsmf-* methods only)
+    "random-support": _random_support,
 }
 
 

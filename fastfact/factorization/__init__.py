@@ -11,6 +11,7 @@ from fastfact.factorization import als, gradient, hierarchical, palm  # noqa: F4
 from fastfact.factorization._api import factorize
 from fastfact.factorization._registry import available_methods, get_method, register_method
 from fastfact.factorization._result import ConvergenceWarning, Factorization, PermutationWarning
+from fastfact.factorization.deformable import deformable_chain
 from fastfact.factorization.fsmf import TwoFactorResult, fsmf
 from fastfact.factorization.permutations import PermutationRecovery, recover_permutations
 
@@ -21,6 +22,7 @@ __all__ = [
     "PermutationWarning",
     "TwoFactorResult",
     "available_methods",
+    "deformable_chain",
     "factorize",
     "fsmf",
     "get_method",

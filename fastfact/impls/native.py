@@ -2,13 +2,18 @@
 
 The factorize side registers one implementation per name of
 :func:`fastfact.factorization.available_methods`, so a new method is benchmarked as soon as it is
-registered there. Their rows carry ``impl = "fastfact"``.
+registered there, and ``fsmf-exact`` / ``fsmf-als`` for two-factor problems on any support
+(KS pairs or :class:`fastfact.bench.workloads.MaskFactor` masks). Their rows carry
+``impl = "fastfact"``.
 """
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from fastfact._validation import check_positive_float, check_positive_int
 from fastfact.factorization import available_methods, get_method
 from fastfact.factorization.hierarchical import ORDERS
 from fastfact.impls._protocol import (
@@ -20,10 +25,10 @@ from fastfact.impls._protocol import (
     PreparedFactorization,
 )
 from fastfact.impls._registry import register
-from fastfact.patterns import butterfly_chain
+from fastfact.patterns import Pattern, butterfly_chain
 from fastfact.transforms import hadamard_matrix
 
-__all__ = ["FastfactApply", "FastfactMethod"]
+__all__ = ["FastfactApply", "FastfactFsmf", "FastfactMethod", "two_factor_masks"]
 
 OPTION_CHECK_N = 16  # size of the problem a method's options are tried on when a suite loads
 # Option choices the asv suites track one by one (label suffix = the value).
@@ -104,7 +109,67 @@ class FastfactMethod(Implementation):
         return PreparedFactorization(call, _outcome)
 
 
+def two_factor_masks(chain) -> tuple[np.ndarray, np.ndarray]:
+    """The boolean supports of a two-factor chain: two KS patterns or two mask factors."""
+    if len(chain) != 2:
+        raise ValueError(f"fsmf needs a chain of two factors, got {len(chain)}")
+    return tuple(f.support() if isinstance(f, Pattern) else f.mask for f in chain)
+
+
+class FastfactFsmf(Implementation):
+    """``fastfact.fsmf(A, left_mask, right_mask, method=…)`` on any two-factor support.
+
+    The rows' ``lower_bound`` is the closed-form optimum ``E*/‖A‖`` when the supports are in the
+    tractable family (docs/algorithms.md §3.3–3.4), None otherwise: ``bound_ratio = 1`` means a
+    start reached the global optimum.
+
+    Parameters
+    ----------
+    method : {"exact", "als"}
+        The method of :func:`fastfact.fsmf`.
+    """
+
+    kind = "factorize"
+    impl = "fastfact"
+    distribution = "fastfact"
+
+    def __init__(self, method: str):
+        super().__init__()
+        self.method = method
+        self.name = f"fsmf-{method}"
+        self.summary = {"exact": "fastfact fsmf: the closed-form optimum (tractable supports)",
+                        "als": "fastfact fsmf: alternating least squares from a random start"}[method]
+        self.options = {} if method == "exact" else {
+            "max_iter": lambda v: check_positive_int("max_iter", v),
+            "tol": lambda v: check_positive_float("tol", v)}
+
+    def prepare(self, case) -> PreparedFactorization:
+        from fastfact.factorization import fsmf
+
+        if case.perm is not None:
+            raise ValueError(f"{self.name} takes no column permutation, got perm={case.perm!r}")
+        left, right = two_factor_masks(case.chain)
+        try:
+            optimum = fsmf(case.A, left, right).optimal_error
+        except ValueError:  # outside the tractable family: no closed form
+            optimum = None
+        norm = float(np.linalg.norm(case.A))
+        lower_bound = None if optimum is None or norm == 0 else optimum / norm
+
+        def call():
+            return fsmf(case.A, left, right, method=self.method, random_state=case.seed,
+                        **case.options)
+
+        def describe(result) -> Outcome:
+            return Outcome(result.left @ result.right, reported_error=result.rel_error,
+                           lower_bound=lower_bound, seconds=result.seconds)
+
+        return PreparedFactorization(call, describe)
+
+
 register(FastfactApply())
 for _method in available_methods():
     register(FastfactMethod(_method))
+for _method in ("exact", "als"):
+    register(FastfactFsmf(_method))
 del _method
