@@ -2,28 +2,34 @@
 
 For a pure KS chain the normal equations of one factor are diagonal, so each factor update is
 the closed form ``B_ℓ = (Lmᴴ A Rmᴴ) / (‖Lm[:, r]‖² ‖Rm[s, :]‖²)`` on its support (entries
-whose denominator vanishes are set to zero); a sweep costs ``O(N² log N)``.
+whose denominator vanishes are set to zero); a sweep costs ``O(N² log N)``. With junction
+ranks ``p, q > 1`` they are block diagonal, ``X ↦ GL X GR`` on ``p × q`` blocks, solved by
+``GL⁺ G GR⁺``; the factors are then kept in an orthonormal gauge (``_sweep.sweep(gauge=True)``)
+so that ``GL = GR = I`` and the solve does not square the conditioning of ``Lm`` and ``Rm``.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+
+from fastfact.patterns import junction_rank
 
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._start import check_iteration_options, init_name, initial_twiddles, iterate
-from ._sweep import check_pure, sweep
+from ._sweep import sweep
 
 
-def als_update(G: np.ndarray, D: np.ndarray) -> np.ndarray:
-    """Exact minimizer of the factor subproblem (diagonal normal equations)."""
-    safe = np.where(D > 0, D, 1.0)
-    return np.where(D > 0, G / safe, 0)
+def als_update(G: np.ndarray, normal) -> np.ndarray:
+    """Exact (minimum-norm) minimizer of the factor subproblem: ``N⁺(G)``."""
+    return normal.solve(G)
 
 
 @register_method("als")
 def als(problem: Problem, *, max_iter=100, tol=1e-8, init=None) -> MethodOutput:
-    """Fixed-support ALS for a pure KS chain (junction rank 1).
+    """Fixed-support ALS on a KS chain (any junction ranks).
 
     Parameters
     ----------
@@ -43,12 +49,13 @@ def als(problem: Problem, *, max_iter=100, tol=1e-8, init=None) -> MethodOutput:
         Twiddles, the relative error after every sweep, the options used, convergence.
     """
     max_iter, tol = check_iteration_options(max_iter, tol)
-    check_pure(problem.chain, "als")
     twiddles = initial_twiddles(problem, init)
+    ranked = any(junction_rank(l, r) > 1 for l, r in itertools.pairwise(problem.chain))
     eps = float(np.finfo(problem.A.dtype).eps)
 
     def step() -> float:
-        sweep(problem.A, twiddles, problem.chain, lambda ell, G, D: als_update(G, D))
+        sweep(problem.A, twiddles, problem.chain, lambda ell, G, normal: als_update(G, normal),
+              gauge=ranked)
         return problem.rel_error(twiddles)
 
     history, done, stop = iterate(step, max_iter, tol, eps, "sweeps")

@@ -1,7 +1,8 @@
 """Gradient training of the twiddles: Adam, then optional L-BFGS ([D19], docs/algorithms.md §5.3).
 
-Loss ``f = ‖A − B_0 ⋯ B_{L−1}‖²``. On a pure KS chain its gradient with respect to
-``conj(B_ℓ)`` on the support is ``D ⊙ B_ℓ − G`` (``G = Lmᴴ A Rmᴴ``, ``D`` the diagonal of §5.1),
+Loss ``f = ‖A − B_0 ⋯ B_{L−1}‖²``. On a KS chain its gradient with respect to
+``conj(B_ℓ)`` on the support is ``N(B_ℓ) − G`` (``G = Lmᴴ A Rmᴴ``, ``N`` the normal operator of
+§5.1: the diagonal ``D`` on a pure chain, blocks ``X ↦ GL X GR`` with junction ranks > 1),
 so one loss-and-gradient evaluation is one pass of ``_sweep.sweep`` without updates. Complex
 twiddles are optimized through their real and imaginary parts.
 """
@@ -16,7 +17,7 @@ from . import _ks
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._start import init_name, initial_twiddles
-from ._sweep import check_pure, sweep
+from ._sweep import sweep
 
 
 class _Objective:
@@ -45,12 +46,12 @@ class _Objective:
         grads = [None] * len(twiddles)
         totals = {}
 
-        def record(ell, G, D):
+        def record(ell, G, normal):
             B = twiddles[ell]
-            grads[ell] = 2.0 * (D * B - G)
+            grads[ell] = 2.0 * (normal.apply(B) - G)
             if ell == len(twiddles) - 1:
                 totals["cross"] = float(np.vdot(B, G).real)
-                totals["norm2"] = float(np.sum(D * np.abs(B) ** 2))
+                totals["norm2"] = normal.quadratic(B)
             return B
 
         sweep(self.problem.A, list(twiddles), self.problem.chain, record)
@@ -94,7 +95,6 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
     if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
         raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
     tol = check_positive_float("tol", tol)
-    check_pure(problem.chain, "gradient")
     objective = _Objective(problem)
     twiddles = initial_twiddles(problem, init)
     if init_name(init, "random") == "random":

@@ -3,8 +3,9 @@
 Objective ``‖A − λ S_0 ⋯ S_{L−1}‖²`` with every ``S_ℓ`` on its KS support and of unit Frobenius
 norm. Each iteration takes one projected gradient step per factor, left to right, then sets
 ``λ`` to its optimum ``Re⟨A, Â⟩ / ‖Â‖²``. On a pure KS chain the Hessian of the factor
-subproblem is the diagonal ``λ² D`` of §5.1, so the step uses its exact Lipschitz modulus
-``c = (1 + α) λ² max D`` (no larger than the spectral bound ``λ²‖Lm‖₂²‖Rm‖₂²`` of [LMG16]).
+subproblem is the diagonal ``λ² D`` of §5.1 (block diagonal, ``X ↦ GL X GR``, with junction
+ranks > 1), so the step uses its exact Lipschitz modulus ``c = (1 + α) λ² λ_max(N)`` (no larger
+than the spectral bound ``λ²‖Lm‖₂²‖Rm‖₂²`` of [LMG16]).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastfact._validation import check_positive_float
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._start import check_iteration_options, init_name, initial_twiddles, iterate
-from ._sweep import check_pure, sweep
+from ._sweep import sweep
 
 
 def _normalize(twiddle: np.ndarray) -> tuple[np.ndarray, float]:
@@ -26,7 +27,7 @@ def _normalize(twiddle: np.ndarray) -> tuple[np.ndarray, float]:
 
 @register_method("palm")
 def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-3) -> MethodOutput:
-    """palm4MSA on fixed KS supports for a pure chain (junction rank 1).
+    """palm4MSA on fixed KS supports (any junction ranks).
 
     Parameters
     ----------
@@ -42,7 +43,7 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
         Hadamard matrix in a few iterations, where a random start stalls). Otherwise the
         factors are normalized and ``λ`` is the product of their norms.
     step_margin : float, default 1e-3
-        ``α`` in the step ``1/c``, ``c = (1 + α) λ² max D``.
+        ``α`` in the step ``1/c``, ``c = (1 + α) λ² λ_max(N)`` (``max D`` on a pure chain).
 
     Returns
     -------
@@ -52,7 +53,6 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
     """
     max_iter, tol = check_iteration_options(max_iter, tol)
     margin = check_positive_float("step_margin", step_margin)
-    check_pure(problem.chain, "palm")
     factors = []
     lam = 1.0
     for tw in initial_twiddles(problem, init, default="identity"):
@@ -65,16 +65,16 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
     eps = float(np.finfo(problem.A.dtype).eps)
     inner = {}
 
-    def update(ell, G, D):
+    def update(ell, G, normal):
         S = factors[ell]
-        c = (1.0 + margin) * lam * lam * float(D.max(initial=0.0))
+        c = (1.0 + margin) * lam * lam * normal.lipschitz()
         if c > 0.0:
-            S = S - (lam * lam * D * S - lam * G) / c
+            S = S - (lam * lam * normal.apply(S) - lam * G) / c
         S, _ = _normalize(S)
         factors[ell] = S
-        if ell == len(factors) - 1:  # Rm = I: ⟨A, Â⟩ = Σ conj(S) G, ‖Â‖² = Σ D |S|²
+        if ell == len(factors) - 1:  # Rm = I: ⟨A, Â⟩ = Σ conj(S) G, ‖Â‖² = ⟨S, N S⟩
             inner["cross"] = float(np.vdot(S, G).real)
-            inner["norm2"] = float(np.sum(D * np.abs(S) ** 2))
+            inner["norm2"] = normal.quadratic(S)
         return S
 
     def step() -> float:
