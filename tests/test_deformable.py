@@ -115,3 +115,21 @@ def test_rectangular_targets_end_to_end(m, n, L, rank):
     assert np.linalg.norm(res.operator @ X - A @ X) <= 1e-10 * np.linalg.norm(A @ X)
     noisy = A + 0.01 * np.linalg.norm(A) / np.sqrt(m * n) * np.random.default_rng(1).standard_normal(A.shape)
     assert factorize(noisy, chain).rel_error <= 0.012
+
+
+def test_factorize_with_a_deformable_chain_spec():
+    A = np.random.default_rng(2).standard_normal((24, 40))
+    res = factorize(A, {"name": "deformable", "n_factors": 3, "rank": 2})
+    assert res.operator.patterns == deformable_chain(24, 40, 3, 2)
+    assert res.operator.shape == (24, 40)
+    assert factorize(A, "deformable").operator.patterns == deformable_chain(24, 40)
+    chain = deformable_chain(24, 40, 2, 2)
+    exact = random_product(chain, seed=3)
+    assert factorize(exact, {"name": "deformable", "n_factors": 2, "rank": 2}).rel_error <= 1e-10
+
+
+@pytest.mark.parametrize("spec", [{"name": "butterfly"}, {"name": "deformable", "ranks": 2},
+                                  {"n_factors": 2}])
+def test_bad_chain_specs(spec):
+    with pytest.raises(ValueError, match="mapping"):
+        factorize(np.ones((8, 8)), spec)

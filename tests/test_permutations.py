@@ -186,3 +186,37 @@ def test_bad_input(kwargs, error, match):
 def test_accepts_the_butterfly_chain_patterns():
     A = permuted(exact_target("dft", 8, 0), 1)
     assert recover_permutations(A, butterfly_chain(8), random_state=0).rel_error <= 1e-12
+
+
+@pytest.mark.parametrize("method", ["hierarchical", "als"])
+def test_factorize_with_unknown_permutations(method):
+    A = permuted(noisy(exact_target("unitary-butterfly", 64, 0), rel_noise=0.01, seed=0), 5)
+    res = factorize(A, "butterfly", method=method, perm="unknown", random_state=0)
+    known = recover_permutations(A, random_state=0).rel_error
+    assert res.params["perm"] == "unknown" and len(res.params["level_errors"]) == 5
+    assert relative(res.operator.to_dense(), A) == pytest.approx(res.rel_error, rel=1e-9)
+    assert res.rel_error <= known * (1 + 1e-3)
+    assert res.operator.out_perm is not None and res.operator.perm is not None
+
+
+def test_factorize_unknown_permutations_needs_the_butterfly():
+    with pytest.raises(ValueError, match="square butterfly chain"):
+        factorize(np.ones((16, 16)), monarch_chain(4), perm="unknown")
+    with pytest.raises(ValueError, match="unknown perm"):
+        factorize(np.ones((8, 8)), "butterfly", perm="unknown ")
+
+
+def test_factorize_says_when_the_partitions_are_not_nested(monkeypatch):
+    """The nestedness check of perm='unknown' raises NotNestedError with its reason."""
+    from fastfact.factorization import _partitions
+    from fastfact.factorization.permutations import NotNestedError
+
+    def crossing(A, rng, max_rounds):
+        rows = [[np.array([0, 4]), np.array([1, 5]), np.array([2, 3]), np.array([6, 7])],
+                [np.arange(4), np.arange(4, 8)]]
+        cols = [[np.arange(4), np.arange(4, 8)], [np.arange(q, q + 2) for q in range(0, 8, 2)]]
+        return rows, cols
+
+    monkeypatch.setattr(_partitions, "nested_partitions", crossing)
+    with pytest.raises(NotNestedError, match="row partitions are not nested"):
+        factorize(exact_target("dft", 8, 0), "butterfly", perm="unknown")

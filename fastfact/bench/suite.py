@@ -44,7 +44,7 @@ __all__ = ["Contender", "Suite", "SuiteError", "load_suite", "shipped_suites"]
 TIMING_KINDS = ("apply", "factorize_time")
 DEFAULT_APPLY_REFERENCE = "fastfact"  # the implementation apply sweeps time the peers against
 DTYPES = FLOAT_DTYPES
-PERMS = ("none", "bitrev", "search")
+PERMS = ("none", "bitrev", "search", "unknown")
 MIN_REPEATS = 5
 
 

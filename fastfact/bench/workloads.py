@@ -106,6 +106,11 @@ class Target:
     build: Callable
 
 
+def _random_product(chain, seed) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return ff.KSOperator([rng.standard_normal(p.twiddle_shape) for p in chain], chain).to_dense()
+
+
 TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
@@ -133,6 +138,9 @@ TARGETS: dict[str, Target] = {
                "permutations", False, None,
                lambda N, seed: targets.permuted(ff.orthogonal_butterfly(N, seed=seed).to_dense(),
                                                 seed)),
+        Target("random-deformable-r2", "product of random Gaussian factors on the chain "
+               "'deformable-r2' (exact, junction rank 2)", False, None,
+               lambda N, seed: _random_product(ff.deformable_chain(N, N, 3, 2), seed)),
         Target("dct2", "DCT-II (scipy.fft.dct type 2): no permuted butterfly form", False, None,
                lambda N, seed: ff.dct2_matrix(N)),
         Target("dst2", "DST-II (scipy.fft.dst type 2): no permuted butterfly form", False, None,

@@ -24,6 +24,7 @@ from ._problem import Problem, check_chain_for
 from ._registry import get_method
 from ._result import Factorization, PermutationWarning, warn_unconverged
 from .hierarchical import hierarchical_twiddles, split_positions
+from .permutations import unknown_permutations
 
 # Below this many target entries the kernels run on one thread unless ``workers`` says otherwise:
 # thread start-up and waiting for a descheduled thread cost more than the work.
@@ -114,17 +115,23 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         factorized in double precision; the operator keeps the input's precision. Any finite
         scale works (1e-300 … 1e300): beyond 2^±200 the target is scaled by a power of two
         first and the factors are scaled back exactly.
-    chain : sequence of Pattern, 4-tuples or 6-tuples, or {"butterfly", "monarch"}
+    chain : sequence of Pattern, 4-tuples or 6-tuples, {"butterfly", "monarch", "deformable"} or mapping
         KS supports ``π_0 … π_{L−1}`` (leftmost first); a 6-tuple ``(a, b, c, d, p, q)`` is the
         ranked pattern ``(a, b·p, c·q, d)``. The merged pattern must have shape ``(m, n)``.
+        ``"deformable"`` or ``{"name": "deformable", "n_factors": L, "rank": r}`` is
+        :func:`fastfact.deformable_chain` for ``A``'s shape (any ``m × n``).
     method : str, default "hierarchical"
         A name from :func:`available_methods`.
-    perm : None, "bitrev", "search", array of int or list of candidates, default None
+    perm : None, "bitrev", "search", "unknown", array of int or list of candidates, default None
         Column permutation ``P`` (``P x = x[perm]``): the method factorizes ``A[:, perm]``.
         ``"search"`` tries the 8 permutations of the BP model (``fastfact.bp_permutations``,
         labelled as in the ICASSP 2022 code) and keeps the best; a list (of index arrays,
-        None, "bitrev" or "search") tries each candidate. Without a permutation, a DFT-like
-        target triggers a :class:`PermutationWarning` (see Warns).
+        None, "bitrev" or "search") tries each candidate. ``"unknown"`` (square butterfly
+        chains) recovers row and column permutations with :func:`fastfact.recover_permutations`
+        and factorizes ``A[np.ix_(row_perm, col_perm)]``: the operator carries both (``perm``,
+        ``out_perm``), ``params["level_errors"]`` the recovered levels' Monarch errors, and
+        a ``NotNestedError`` (a ValueError) says when its nestedness check fails. Without a
+        permutation, a DFT-like target triggers a :class:`PermutationWarning` (see Warns).
     random_state : None, int or numpy.random.Generator
         Seed for methods with a random start.
     workers : int, optional
@@ -185,10 +192,16 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     user_perm = perm
     if perm is None:
         perm = _warm_start_perm(options)
-    candidates = _perm.candidates(perm, A.shape[1])
     rng = check_random_state(random_state)
     exponent, norm2 = _scale.exponent(A)
     A = _scale.scaled(A, -exponent)
+    out_perm, recovered = None, {}
+    if isinstance(perm, str) and perm == "unknown":  # rows to canonical order, columns a candidate
+        row_perm, perm, level_errors = unknown_permutations(A, patterns, rng)
+        A = np.ascontiguousarray(A[row_perm])
+        out_perm = np.argsort(row_perm)
+        recovered = {"perm": "unknown", "level_errors": level_errors}
+    candidates = _perm.candidates(perm, A.shape[1])
     best = None
     total_seconds = 0.0
     split_threads = parallel_threads(A.size, _SPLIT_PARALLEL_MIN_ENTRIES, workers)
@@ -212,10 +225,11 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
             _bitrev_warning(problem, rel_error)
     if out.converged is False:
         warn_unconverged(method, out.stop)
-    params = dict(out.params, perm=name)
+    params = {**out.params, "perm": name, **recovered}
     if len(candidates) > 1:
         params["perm_candidates"] = len(candidates)
-    operator = KSOperator(_scale.spread(twiddles, exponent), patterns, perm=candidate)
+    operator = KSOperator(_scale.spread(twiddles, exponent), patterns, perm=candidate,
+                          out_perm=out_perm)
     return Factorization(operator, rel_error, None if cert is None else cert.lower_bound,
                          None if cert is None else cert.upper_bound, out.history, total_seconds,
                          method, params, level)

@@ -20,6 +20,8 @@ def _named(name: str, n: int) -> dict[str, np.ndarray]:
         )
     if n < 2 or n & (n - 1):
         raise ValueError(f"perm={name!r} needs a power-of-two number of columns, A has {n}")
+    if name == "unknown":  # resolved before the candidates (rows and columns)
+        raise ValueError("perm='unknown' cannot be tried as one candidate among others")
     if name == "bitrev":
         return {"bitrev": bit_reversal(n)}
     return {f"default_8:{key}": value for key, value in bp_permutations(n).items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,8 +11,8 @@ from fastfact.patterns import Pattern, butterfly_chain, check_chain, monarch_cha
 
 from . import _ks
 
-CHAIN_NAMES = ("butterfly", "monarch")
-PERM_NAMES = ("bitrev", "search")
+CHAIN_NAMES = ("butterfly", "monarch", "deformable")
+PERM_NAMES = ("bitrev", "search", "unknown")
 
 
 @dataclass
@@ -79,9 +80,24 @@ def _chain_item(item) -> Pattern:
     return Pattern.coerce(item)
 
 
+def _deformable(spec: Mapping, shape: tuple[int, int]) -> tuple[Pattern, ...]:
+    """``{"name": "deformable", "n_factors": L, "rank": r}`` (both optional) for ``shape``."""
+    from .deformable import deformable_chain
+
+    unknown = sorted(set(spec) - {"name", "n_factors", "rank"})
+    if spec.get("name") != "deformable" or unknown:
+        raise ValueError(f"a chain given as a mapping must be {{'name': 'deformable', 'n_factors': "
+                         f"L, 'rank': r}} (n_factors and rank optional), got {dict(spec)!r}")
+    return deformable_chain(*shape, spec.get("n_factors"), spec.get("rank", 1))
+
+
 def check_chain_for(chain, shape: tuple[int, int]) -> tuple[Pattern, ...]:
-    """Resolve ``chain`` (patterns, 4- or 6-tuples, or a name) and check it fits ``shape``."""
+    """Resolve ``chain`` (patterns, 4- or 6-tuples, a name or a deformable spec) for ``shape``."""
     m, n = shape
+    if isinstance(chain, Mapping):
+        return _deformable(chain, shape)
+    if isinstance(chain, str) and chain == "deformable":
+        return _deformable({"name": "deformable"}, shape)
     if isinstance(chain, str):
         if chain == "butterfly":
             if m != n or m < 2 or m & (m - 1):

@@ -151,6 +151,24 @@ def identify(A: np.ndarray, rng, strategy: str, max_rounds: int, restarts: int):
     return level_errors, row_perm, col_perm, reason
 
 
+def unknown_permutations(A: np.ndarray, chain, rng) -> tuple[np.ndarray, np.ndarray, list]:
+    """``(row_perm, col_perm, level_errors)`` for ``factorize(..., perm="unknown")``.
+
+    Raises
+    ------
+    NotNestedError
+        The recovered partitions do not form cluster trees (the reason is in the message).
+    ValueError
+        ``A`` or ``chain`` is not a square butterfly problem.
+    """
+    A = check_butterfly_target(A, chain)
+    level_errors, row_perm, col_perm, reason = identify(A, rng, "nested", 20, 1)
+    if row_perm is None:
+        raise NotNestedError(f"perm='unknown': {reason}; A is probably not a butterfly behind row "
+                             "and column permutations")
+    return row_perm, col_perm, level_errors
+
+
 def recover_permutations(A, chain="butterfly", *, strategy="nested", random_state=None,
                          max_rounds=20, restarts=1) -> PermutationRecovery:
     """Find ``P_r``, ``P_c`` with ``A ≈ P_r B P_c`` and ``B`` a butterfly; factorize ``B``.
