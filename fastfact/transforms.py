@@ -148,13 +148,16 @@ def random_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> op.shape, op.nnz
     ((8, 8), 48)
     """
+    return _random_twiddles(N, dtype, seed, standard_gaussian)
+
+
+def _random_twiddles(N: int, dtype, seed, draw) -> KSOperator:
+    """A butterfly whose twiddles are ``draw(shape, complex_values, rng)``, factor by factor."""
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
     chain = butterfly_chain(N)
-    twiddles = []
-    for pattern in chain:
-        twiddles.append(standard_gaussian(pattern.twiddle_shape, dtype.kind == "c", rng).astype(dtype))
-    return KSOperator(twiddles, chain)
+    return KSOperator([draw(p.twiddle_shape, dtype.kind == "c", rng).astype(dtype) for p in chain],
+                      chain)
 
 
 def hadamard_matrix(N: int) -> np.ndarray:
@@ -194,14 +197,7 @@ def orthogonal_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     The product is orthogonal (unitary) with entries of comparable size: the "random orthogonal
     butterflies" of the permutation-recovery experiments of [ZPRPG23] (docs/algorithms.md §4.7).
 
-    Parameters
-    ----------
-    N : int
-        A power of two.
-    dtype : dtype, default float64
-        float32, float64, complex64 or complex128.
-    seed : int, numpy.random.Generator or None
-        Random source.
+    Parameters are those of :func:`random_butterfly`.
 
     Examples
     --------
@@ -210,13 +206,7 @@ def orthogonal_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> bool(np.allclose(Q.T @ Q, np.eye(8)))
     True
     """
-    dtype = check_dtype(dtype)
-    rng = check_random_state(seed, "seed")
-    chain = butterfly_chain(N)
-    twiddles = []
-    for pattern in chain:
-        twiddles.append(haar_orthogonal(pattern.twiddle_shape, dtype.kind == "c", rng).astype(dtype))
-    return KSOperator(twiddles, chain)
+    return _random_twiddles(N, dtype, seed, haar_orthogonal)
 
 
 def _even_size(N) -> int:
