@@ -32,3 +32,29 @@ class Factorize:
 
     def time_factorize(self, targets, method, N):
         self.run()
+
+
+class RecoverPermutations:
+    """Butterflies behind unknown row and column permutations (1 % noise, orthogonal butterfly)."""
+
+    params = ([32, 128],)
+    param_names = ("N",)
+    timeout = 300
+
+    def setup_cache(self):
+        return {N: build_target(TARGETS["permuted-orthogonal-butterfly"], N, 0, 0.01, "relative",
+                                np.float64) for N in self.params[0]}
+
+    def setup(self, targets, N):
+        from fastfact import recover_permutations
+
+        recover_permutations(targets[self.params[0][0]][:16, :16], random_state=0)  # compile
+        self.recover = recover_permutations
+
+    def time_recover(self, targets, N):
+        self.recover(targets[N], random_state=0)
+
+    def track_rel_error(self, targets, N):
+        return self.recover(targets[N], random_state=0).rel_error
+
+    track_rel_error.unit = "relative error"

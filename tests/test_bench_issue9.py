@@ -116,3 +116,10 @@ def test_paper_suite_names_the_new_claims():
     assert {"L1", "D1", "T1"} <= {claim["id"] for claim in suite.claims}
     chains = {task.get("chain") for task in suite.tasks}
     assert {"random-support", "folded", "deformable-r2"} <= chains
+
+
+def test_fsmf_implementations_are_not_in_the_butterfly_asv_suites():
+    from benchmarks.common import factorize_variants
+
+    names = {name for name, _ in factorize_variants().values()}
+    assert not names & {"fsmf-exact", "fsmf-als"}

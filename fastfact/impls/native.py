@@ -10,6 +10,7 @@ registered there, and ``fsmf-exact`` / ``fsmf-als`` for two-factor problems on a
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -132,6 +133,7 @@ class FastfactFsmf(Implementation):
     kind = "factorize"
     impl = "fastfact"
     distribution = "fastfact"
+    variants: ClassVar[dict] = {}  # two-factor supports only: not in the asv butterfly suites
 
     def __init__(self, method: str):
         super().__init__()
