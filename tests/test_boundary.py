@@ -52,8 +52,8 @@ BAD_CALLS = {
                                   "certificate must be True, False, 'cheap' or 'full', got 'yes' of "
                                   "type str"),
     "factorize perm float array": (lambda: ff.factorize(EYE, "butterfly", perm=np.arange(4.0)), TypeError,
-                                   r"perm must be None, 'bitrev', 'search', a list of candidates or an "
-                                   r"integer array \(a "
+                                   r"perm must be None, 'bitrev', 'search', 'unknown', a list of "
+                                   r"candidates or an integer array \(a "
                                    r"permutation of range\(4\)\), got an array of dtype float64 and "
                                    r"shape \(4,\)"),
     "factorize ragged A": (lambda: ff.factorize([[1, 2], [3]], "butterfly"), TypeError,

@@ -13,6 +13,7 @@ Cost ``O(N² log N)`` for a butterfly chain.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +22,11 @@ from fastfact._kernels import als as kernels
 from fastfact.patterns import Pattern, chain_product, junction_rank
 
 from . import _ks
+
+
+def is_ranked(chain) -> bool:
+    """Whether some junction of ``chain`` has rank > 1 (block normal equations)."""
+    return any(junction_rank(left, right) > 1 for left, right in itertools.pairwise(chain))
 
 
 def _column_norms2(twiddle) -> np.ndarray:

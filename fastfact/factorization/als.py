@@ -10,16 +10,12 @@ so that ``GL = GR = I`` and the solve does not square the conditioning of ``Lm``
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
-
-from fastfact.patterns import junction_rank
 
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._start import check_iteration_options, init_name, initial_twiddles, iterate
-from ._sweep import sweep
+from ._sweep import is_ranked, sweep
 
 
 def als_update(G: np.ndarray, normal) -> np.ndarray:
@@ -50,7 +46,7 @@ def als(problem: Problem, *, max_iter=100, tol=1e-8, init=None) -> MethodOutput:
     """
     max_iter, tol = check_iteration_options(max_iter, tol)
     twiddles = initial_twiddles(problem, init)
-    ranked = any(junction_rank(l, r) > 1 for l, r in itertools.pairwise(problem.chain))
+    ranked = is_ranked(problem.chain)
     eps = float(np.finfo(problem.A.dtype).eps)
 
     def step() -> float:

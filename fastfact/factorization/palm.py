@@ -17,7 +17,7 @@ from fastfact._validation import check_positive_float
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._start import check_iteration_options, init_name, initial_twiddles, iterate
-from ._sweep import sweep
+from ._sweep import is_ranked, sweep
 
 
 def _normalize(twiddle: np.ndarray) -> tuple[np.ndarray, float]:
@@ -40,8 +40,10 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
     init : None, "identity", "random", "hierarchical", Factorization or KSOperator
         Start. Default "identity", as FAµST's palm4msa: the first factor updated is zero, the
         others the identity on their supports (normalized), ``λ = ‖A‖_F`` (exact on the
-        Hadamard matrix in a few iterations, where a random start stalls). Otherwise the
-        factors are normalized and ``λ`` is the product of their norms.
+        Hadamard matrix in a few iterations, where a random start stalls). On chains with a
+        junction rank > 1 the default is "random": from the identity start PALM stalls there
+        (relative error 0.35 on an exact 12 × 18 rank-2 product, 0.67 on a 16 × 16 one).
+        Otherwise the factors are normalized and ``λ`` is the product of their norms.
     step_margin : float, default 1e-3
         ``α`` in the step ``1/c``, ``c = (1 + α) λ² λ_max(N)`` (``max D`` on a pure chain).
 
@@ -55,11 +57,13 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
     margin = check_positive_float("step_margin", step_margin)
     factors = []
     lam = 1.0
-    for tw in initial_twiddles(problem, init, default="identity"):
+    ranked = is_ranked(problem.chain)
+    default = "random" if ranked else "identity"
+    for tw in initial_twiddles(problem, init, default=default):
         unit, norm = _normalize(tw)
         factors.append(unit)
         lam *= norm
-    if init_name(init, "identity") == "identity":
+    if init_name(init, default) == "identity":
         factors[0] = np.zeros_like(factors[0])
         lam = float(np.sqrt(problem.norm2))  # λ ~ ‖A‖ (unit factors): the start is scale-equivariant
     eps = float(np.finfo(problem.A.dtype).eps)
@@ -86,6 +90,6 @@ def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-
 
     history, done, stop = iterate(step, max_iter, tol, eps)
     params = {"max_iter": max_iter, "tol": tol, "step_margin": margin,
-              "init": init_name(init, "identity")}
+              "init": init_name(init, default)}
     return MethodOutput([factors[0] * lam, *factors[1:]], history, params, converged=done,
                         stop=stop)
