@@ -76,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", metavar="DIR",
                        help="output folder (default: results/<suite>-<UTC timestamp>)")
     bench.add_argument("--resume", action="store_true",
-                       help="finish the run in --out, skipping its finished tasks")
+                       help="finish the run in --out (required), skipping its finished tasks")
     bench.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                       help="joblib workers for accuracy tasks (-1: one per core; default 1)")
+                       help="worker processes for accuracy tasks (-1: one per core; default 1)")
     bench.add_argument("--scheduler", metavar="ADDRESS",
                        help="run accuracy tasks on this Dask scheduler (tcp://host:port)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
 
 
 # Top-level modules of the optional dependencies in pyproject's `bench` extra.
-_BENCH_EXTRA = {"pandas", "matplotlib", "tqdm", "joblib", "threadpoolctl", "asv"}
+_BENCH_EXTRA = {"pandas", "matplotlib", "tqdm", "threadpoolctl", "asv"}
 
 # The errors a user can fix, by the module that raises them: a handler imports what it needs,
 # so ``fastfact --help`` and ``fastfact info`` load neither the runner nor the report (pandas).
