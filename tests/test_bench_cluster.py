@@ -5,24 +5,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from fastfact.bench.cluster import ClusterLost, DaskExecutor
+from tests.worker_functions import logged, misbehave
 
 distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def logged(item, progress):
-    """Runs in an isolated worker of a Dask worker: logs that it ran, takes a moment."""
-    with open(item["log"], "a") as log:
-        log.write(f"{item['n']}\n")
-    time.sleep(item["seconds"])
-    return [item["n"]]
 
 
 def _lost(item, reason, running):
@@ -103,8 +95,6 @@ def test_a_cluster_left_without_workers_is_an_error_not_a_hang(tmp_path, schedul
 
 
 def test_a_crash_inside_a_dask_task_is_a_lost_item(tmp_path, scheduler):
-    from tests.test_bench_isolation import misbehave
-
     address, client = scheduler
     worker = _start_worker(address)
     try:

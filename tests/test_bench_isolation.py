@@ -3,7 +3,6 @@ workers stay warm across tasks and die with their parent."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -16,26 +15,9 @@ import pytest
 from fastfact.bench.isolation import WorkerPool, run_isolated
 from fastfact.bench.runner import run_suite
 from fastfact.bench.suite import load_suite
+from tests.worker_functions import misbehave, pid_of_worker
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-# Functions the workers run (importable by name: workers unpickle them).
-def pid_of_worker(item, progress):
-    return [os.getpid(), item]
-
-
-def misbehave(item, progress):
-    progress(f"step {item['step']}")
-    if item["how"] == "segfault":
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if item["how"] == "exit":
-        os._exit(3)
-    if item["how"] == "hang":
-        time.sleep(3600)
-    if item["how"] == "raise":
-        raise SystemExit(5)
-    return ["fine", item["step"]]
 
 
 def _lost(item, reason, running):
@@ -52,20 +34,23 @@ def test_workers_persist_across_items():
     assert len({pid for pid, _ in results}) == 1 and results[0][0] != os.getpid()
 
 
-@pytest.mark.parametrize(("how", "reason"), [
-    ("segfault", "the worker process died of SIGSEGV (exit status 139 in a shell)"),
-    ("exit", "the worker process exited with status 3"),
-    ("raise", "the worker could not run the task: SystemExit: 5"),
-    ("hang", "timed out after 2 s (the suite's task_timeout); its worker was killed"),
-])
-def test_a_lost_item_is_reported_with_what_it_was_running(how, reason):
-    items = [{"how": "fine", "step": 0}, {"how": how, "step": 1}, {"how": "fine", "step": 2}]
+def test_a_lost_item_is_reported_with_what_it_was_running():
+    reasons = {
+        "segfault": "the worker process died of SIGSEGV (exit status 139 in a shell)",
+        "exit": "the worker process exited with status 3",
+        "raise": "the worker could not run the task: SystemExit: 5",
+        "hang": "timed out after 2 s (the suite's task_timeout); its worker was killed",
+    }
+    items = [{"how": how, "step": step} for step, how in enumerate(
+        ["fine", "segfault", "fine", "exit", "fine", "raise", "fine", "hang", "fine"])]
     pool = WorkerPool(1, 2.0, _lost)
     try:
         results = list(pool.map_unordered(misbehave, items))
     finally:
         pool.close()
-    assert results == [["fine", 0], ["lost", items[1], reason, "step 1"], ["fine", 2]]
+    assert results == [["fine", item["step"]] if item["how"] == "fine" else
+                       ["lost", item, reasons[item["how"]], f"step {item['step']}"]
+                       for item in items]
 
 
 def test_a_lost_item_can_be_replaced_by_another():
@@ -93,8 +78,8 @@ def test_run_isolated_in_the_calling_thread():
 _PARENT = textwrap.dedent("""
     import sys
     from fastfact.bench.isolation import WorkerPool
-    from tests.test_bench_isolation import misbehave, _lost
-    pool = WorkerPool(2, 600.0, _lost)
+    from tests.worker_functions import misbehave
+    pool = WorkerPool(2, 600.0, print)
     items = [{"how": "hang", "step": 0}, {"how": "hang", "step": 1}]
     for result in pool.map_unordered(misbehave, items):
         pass
@@ -146,16 +131,17 @@ SWEEP = """
 [suite]
 name = "faults"
 min_seconds = 0.0005
-task_timeout = {timeout}
+task_timeout = 3
 
 [[apply]]
 transforms = ["hadamard"]
 sizes = [64]
-peers = ["{peer}-fwht", "numpy-fwht"]
+peers = ["segfault-fwht", "exit-fwht", "hang-fwht", "sysexit-fwht", "numpy-fwht"]
 
 [[factorize]]
 targets = ["hadamard"]
-methods = ["{peer}-factorize", "hierarchical"]
+methods = ["segfault-factorize", "exit-factorize", "hang-factorize", "sysexit-factorize",
+           "hierarchical"]
 sizes = [64]
 """
 
@@ -164,37 +150,32 @@ def _rows(out) -> pd.DataFrame:
     return pd.read_csv(Path(out) / "rows.csv", keep_default_na=False, na_values=[""])
 
 
-@pytest.mark.parametrize(("peer", "timeout", "reason"), [
-    ("segfault", 900, "the worker process died of SIGSEGV (exit status 139 in a shell)"),
-    ("exit", 900, "the worker process exited with status 7"),
-    ("hang", 3, "timed out after 3 s (the suite's task_timeout); its worker was killed"),
-])
-def test_a_crashing_or_hanging_peer_is_an_error_row_and_the_sweep_goes_on(
-        tmp_path, fake_peers, peer, timeout, reason):
-    """Audit: a segfaulting peer killed the sweep (and every --resume); a hung one hung it."""
+def test_crashing_exiting_and_hanging_peers_are_error_rows_and_the_sweep_goes_on(
+        tmp_path, fake_peers):
+    """Audit: a segfaulting peer killed the sweep (and every --resume on the same task), a
+    peer's SystemExit aborted the run, a hung peer hung it (no per-task timeout)."""
     path = tmp_path / "suite.toml"
-    path.write_text(SWEEP.format(peer=peer, timeout=timeout))
+    path.write_text(SWEEP)
     suite = load_suite(path)
     out = run_suite(suite, tmp_path / "run", quiet=True)
     rows = _rows(out)
+    reasons = {
+        "segfault": "the worker process died of SIGSEGV (exit status 139 in a shell) while "
+                    "running {}",
+        "exit": "the worker process exited with status 7 while running {}",
+        "hang": "timed out after 3 s (the suite's task_timeout); its worker was killed while "
+                "running {}",
+        "sysexit": "SystemExit: a peer called sys.exit",
+    }
     failed = rows[rows["status"] != "ok"]
-    assert sorted(failed["impl"]) == [f"{peer}-factorize", f"{peer}-fwht"]
+    assert sorted(failed["impl"]) == sorted(f"{how}-{kind}" for how in reasons
+                                            for kind in ("fwht", "factorize"))
     for impl, error in zip(failed["impl"], failed["error"]):
-        assert error == f"{reason} while running {impl}"
+        assert error == reasons[impl.split("-")[0]].format(impl)
     ok = rows[rows["status"] == "ok"]
-    assert set(ok["impl"]) == {"fastfact", "numpy-fwht"}  # their timings are kept
-    assert len(ok[ok["kind"] == "apply"]) == 2 * 5
+    assert set(ok["impl"]) == {"fastfact", "numpy-fwht"}  # their rows are kept
+    assert len(ok[ok["kind"] == "apply"]) == 2 * 5 and len(ok[ok["kind"] == "factorize"]) == 1
     assert (rows.groupby("task").size() == rows.groupby("task")["task_rows"].first()).all()
     assert json.loads((out / "meta.json").read_text())["run"]["finished"]
     run_suite(suite, out, resume=True, quiet=True)  # nothing left to run: no second crash
     pd.testing.assert_frame_equal(_rows(out), rows)
-
-
-def test_a_peer_calling_sys_exit_does_not_abort_the_run(tmp_path, fake_peers):
-    path = tmp_path / "suite.toml"
-    path.write_text(SWEEP.format(peer="sysexit", timeout=900))
-    rows = _rows(run_suite(load_suite(path), tmp_path / "run", quiet=True))
-    failed = rows[rows["status"] != "ok"]
-    assert sorted(failed["impl"]) == ["sysexit-factorize", "sysexit-fwht"]
-    assert set(failed["error"]) == {"SystemExit: a peer called sys.exit"}
-    assert set(rows[rows["status"] == "ok"]["impl"]) == {"fastfact", "numpy-fwht"}

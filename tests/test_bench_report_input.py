@@ -39,6 +39,12 @@ def clean(tmp_path_factory):
 
 
 @pytest.fixture
+def no_figures(monkeypatch):
+    """Figures are not what these tests check: drawing them would only slow them down."""
+    monkeypatch.setattr("fastfact.bench.report.draw_figures", lambda rows, folder: [])
+
+
+@pytest.fixture
 def damaged(clean, tmp_path):
     out = tmp_path / "run"
     shutil.copytree(clean, out)
@@ -68,7 +74,7 @@ def _report(run, capsys) -> tuple[int, str]:
     return status, error
 
 
-def test_nan_written_by_the_runner_is_a_number(damaged, capsys):
+def test_nan_written_by_the_runner_is_a_number(damaged, capsys, no_figures):
     """Audit: the report crashed on the nan the runner writes for a NaN result."""
     _edit_cell(damaged, _factorize_line(damaged), "rel_error", "nan")
     assert _report(damaged, capsys) == (0, "")
@@ -93,8 +99,8 @@ def test_nan_written_by_the_runner_is_a_number(damaged, capsys):
     (lambda run: (run / "rows.csv").write_text("".join(_lines(run)) + "damage,x,1,apply"),
      "torn last line (a write cut short)"),
 ])
-def test_bad_rows_are_skipped_and_counted_in_the_report(damaged, clean, capsys, damage,
-                                                        problem):
+def test_bad_rows_are_skipped_and_counted_in_the_report(damaged, clean, capsys, no_figures,
+                                                        damage, problem):
     damage(damaged)
     assert _report(damaged, capsys) == (0, "")
     rows, meta = load_run(damaged)
@@ -104,7 +110,7 @@ def test_bad_rows_are_skipped_and_counted_in_the_report(damaged, clean, capsys, 
     assert "## Input problems" in markdown and f"{problem} (skipped)" in markdown
 
 
-def test_duplicated_rows_are_skipped_and_counted(damaged, clean, capsys):
+def test_duplicated_rows_are_skipped_and_counted(damaged, clean, capsys, no_figures):
     lines = _lines(damaged)
     (damaged / "rows.csv").write_text("".join(lines + lines[1:]))  # every row twice
     assert _report(damaged, capsys) == (0, "")
@@ -160,7 +166,7 @@ def test_unusable_runs_are_one_line_errors(damaged, capsys, damage, message):
         write_report(damaged)
 
 
-def test_report_files_get_the_umask_mode(damaged):
+def test_report_files_get_the_umask_mode(damaged, no_figures):
     """Audit: report.md and report.html were written with mode 0600."""
     import os
 
@@ -173,7 +179,7 @@ def test_report_files_get_the_umask_mode(damaged):
     assert (damaged / "meta.json").stat().st_mode & 0o777 == 0o644
 
 
-def test_meta_json_of_a_run_is_checked_with_the_rows(damaged, capsys):
+def test_meta_json_of_a_run_is_checked_with_the_rows(damaged, capsys, no_figures):
     meta = json.loads((damaged / "meta.json").read_text())
     del meta["suite"]["settings"]["threads"]
     (damaged / "meta.json").write_text(json.dumps(meta))

@@ -188,7 +188,11 @@ def test_killed_run_resumes_without_redoing_finished_tasks(tmp_path):
     before = _rows(out)
     done_before = set(before["task"])
     assert 2 <= len(done_before) < 8
-    subprocess.run([*command, "--resume"], check=True, capture_output=True, timeout=300)
+    assert (out / ".lock").exists()  # a killed run cannot remove its lock
+    resumed = subprocess.run([*command, "--resume"], check=True, capture_output=True,
+                             text=True, timeout=300)
+    assert f"took over the lock of {out} left by PID {process.pid}, since" in resumed.stderr
+    assert not (out / ".lock").exists()
     after = _rows(out)
     assert after["task"].nunique() == 8
     for task, group in after.groupby("task"):
