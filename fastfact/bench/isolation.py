@@ -6,17 +6,16 @@ and sends back the result; it survives from task to task, so Numba's compiled ke
 every implementation's warm-up stay warm. An item's timeout counts from the moment the worker
 starts it (the worker's own start and imports are not the task's time). If the worker dies (a
 segfault in compiled code, ``os._exit``) or an item outlives its timeout (the worker is then
-killed), the item goes to a
-``lost(item, reason, running)`` callback, with what the item last reported through
-``progress``; the worker is started afresh for the next item. :class:`WorkerPool` runs items
-on several workers; :func:`run_isolated` runs one in the calling thread's own worker (what a
-Dask worker does with each task).
+killed), the item goes to a ``lost(item, reason, running)`` callback, with what the item last
+reported through ``progress``; the worker is started afresh for the next item.
+:class:`WorkerPool` runs items on several workers; :func:`run_isolated` runs one in the
+calling thread's own worker (what a Dask worker does with each task).
 
-Workers ignore SIGINT (Ctrl-C is the parent's to handle: it stops them) and die with their
-parent, even when it is SIGKILLed: ``PR_SET_PDEATHSIG`` on Linux, a thread watching the parent
-elsewhere, and a worker waiting for work exits when its connection closes. Workers are started
-with ``python -c`` and the parent's ``sys.path`` (never by re-importing the parent's
-``__main__``). POSIX only.
+Workers run in their own session and ignore SIGINT (Ctrl-C is the parent's to handle: it
+stops them), and they die with their parent, even when it is SIGKILLed: ``PR_SET_PDEATHSIG``
+on Linux, a thread watching the parent elsewhere, and a worker waiting for work exits when its
+connection closes. Workers are started with ``python -c`` and the parent's ``sys.path`` (never
+by re-importing the parent's ``__main__``). POSIX only.
 """
 
 from __future__ import annotations
@@ -82,13 +81,14 @@ class Worker:
 
     def _start(self) -> None:
         parent, child = socket.socketpair()
-        code = (f"import sys; sys.path[:] = {sys.path!r}; "
+        code = (f"import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                f"import sys; sys.path[:] = {sys.path!r}; "
                 f"from fastfact.bench.isolation import serve; serve({child.fileno()}, "
                 f"{os.getpid()})")
-        try:
+        try:  # its own session: a terminal's Ctrl-C goes to the parent only
             self._process = subprocess.Popen([sys.executable, "-c", code],
                                              pass_fds=[child.fileno()],
-                                             stdin=subprocess.DEVNULL)
+                                             stdin=subprocess.DEVNULL, start_new_session=True)
         finally:
             child.close()
         self._connection = Connection(parent.detach())
@@ -99,9 +99,14 @@ class Worker:
         if self._process is None or self._process.poll() is not None:
             self.stop()
             self._start()
+        try:
+            self._connection.send((fn, item))
+        except OSError:  # it died since: start another
+            self.stop()
+            self._start()
+            self._connection.send((fn, item))
         self.item, self.running, self._timeout, self._started = item, None, timeout, False
         self.deadline = time.monotonic() + START_TIMEOUT
-        self._connection.send((fn, item))
 
     def fileno(self) -> int:
         """The connection's descriptor (for :func:`multiprocessing.connection.wait`)."""
@@ -248,7 +253,6 @@ def run_isolated(fn: Callable, item, *, timeout: float, lost: Callable):
 def serve(fd: int, parent_pid: int) -> None:
     """The loop of a worker process: run ``fn(item, progress)`` for every ``(fn, item)``
     received on the connection ``fd`` until it closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
     connection = Connection(fd)
 
