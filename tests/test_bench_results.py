@@ -173,18 +173,28 @@ def test_lock_is_exclusive_within_one_process_too(tmp_path):
         assert lock.holder()["pid"] == os.getpid()
 
 
-def test_lock_survives_a_racing_release(tmp_path):
-    """Acquiring while the holder releases (unlinks) never gives the lock to two holders."""
+def test_lock_survives_a_racing_release(tmp_path, monkeypatch):
+    """An acquirer that opened the lock file just before its holder deleted it (and then
+    locks that deleted file) must not believe it holds the lock."""
+    from fastfact.bench import lock as lock_module
+
     first = RunLock(tmp_path)
     first.acquire()
-    second_fd = os.open(tmp_path / RunLock.NAME, os.O_RDWR)  # opened before the release
+    stale = os.open(tmp_path / RunLock.NAME, os.O_RDWR)  # opened before the release
     first.release()
+    third = RunLock(tmp_path)
+    third.acquire()  # the lock file now is a new one
+    real_open, opened = os.open, []
+
+    def open_the_stale_file_first(*args, **kwargs):
+        opened.append(args[0])
+        return stale if len(opened) == 1 else real_open(*args, **kwargs)
+
+    monkeypatch.setattr(lock_module.os, "open", open_the_stale_file_first)
     try:
-        third = RunLock(tmp_path)
-        third.acquire()
-        assert (tmp_path / RunLock.NAME).exists()
-        with pytest.raises(RunFolderBusy):
+        with pytest.raises(RunFolderBusy, match=rf"PID {os.getpid()}\b"):
             RunLock(tmp_path).acquire()
-        third.release()
+        assert len(opened) == 2  # it noticed the stale file and tried the real one
     finally:
-        os.close(second_fd)
+        monkeypatch.undo()
+        third.release()
