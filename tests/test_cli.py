@@ -96,10 +96,10 @@ name = "slow"
 min_seconds = 0.02
 
 [[apply]]
-transforms = ["hadamard", "dft"]
+transforms = ["hadamard"]
 sizes = [16, 32]
 batches = [1, 4]
-peers = ["dense", "numpy-fwht", "numpy-fft"]
+peers = ["dense", "numpy-fwht"]
 """
 
 
@@ -121,7 +121,7 @@ def test_ctrl_c_says_what_is_saved_and_how_to_finish_the_run(tmp_path):
                                stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while _finished_tasks(out) < 2:
+        while _finished_tasks(out) < 1:
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
         os.killpg(process.pid, signal.SIGINT)
@@ -133,13 +133,13 @@ def test_ctrl_c_says_what_is_saved_and_how_to_finish_the_run(tmp_path):
     assert "Traceback" not in error
     saved = _finished_tasks(out)
     assert error.splitlines() == [
-        f"fastfact: interrupted: {saved} of 8 tasks are finished and saved in "
+        f"fastfact: interrupted: {saved} of 4 tasks are finished and saved in "
         f"{out / 'rows.csv'}; finish the run with:",
         f"  fastfact bench --suite slow.toml --out {out} --resume --quiet"]
     resume = error.splitlines()[1].split()[2:]
     subprocess.run([sys.executable, "-m", "fastfact", "bench", *resume], cwd=tmp_path,
                    check=True, capture_output=True, timeout=300)
-    assert _finished_tasks(out) == 8
+    assert _finished_tasks(out) == 4
 
 
 def test_ctrl_c_elsewhere_exits_130_without_a_traceback(capsys, monkeypatch):
