@@ -55,7 +55,7 @@ def read_run(folder) -> tuple[pd.DataFrame, dict]:
 
 _NUMERIC = ("task_rows", "factors", "N", "batch", "noise", "seed", "threads", "repeat",
             "number", "seconds", "time_ratio", "wall_seconds", "rel_error", "lower_bound",
-            "bound_ratio", "flops", "peak_bytes")
+            "upper_bound", "bound_ratio", "flops", "peak_bytes")
 _REQUIRED = ("kind", "status", "task", "task_rows")  # columns a rows.csv must have
 _NOT_EMPTY = ("kind", "status")  # values a row must have
 _MISSING = ["", "nan", "NaN", "-nan"]  # in a numeric column; inf and -inf are numbers
