@@ -25,7 +25,14 @@ from pathlib import Path
 
 from fastfact.bench.lock import RunFolderBusy, RunLock, describe_holder
 from fastfact.bench.machine import machine_info
-from fastfact.bench.results import SET_ASIDE, RowsWriter, read_json, repair_for_resume, write_json
+from fastfact.bench.results import (
+    SET_ASIDE,
+    RowsWriter,
+    read_json,
+    read_rows,
+    repair_for_resume,
+    write_json,
+)
 from fastfact.bench.suite import TIMING_KINDS, Suite
 from fastfact.bench.tasks import execute, lost_task
 
@@ -280,32 +287,40 @@ def _run_locked(suite, out, resume, jobs, client, scheduler, quiet) -> None:
     requested = set(suite.requested_implementations())
     meta["absent_peers"] = {p["name"]: p["reason"] for p in meta["machine"]["peers"]
                             if not p["available"] and (p["kind"], p["name"]) in requested}
-    saved = [len(repair.finished)]
     try:
-        _write_meta(out, meta, saved[0], len(suite.tasks), command)
-        _sweep(suite, out, pending, jobs, client, quiet, saved, command)
+        _write_meta(out, meta, suite, command)
+        _sweep(suite, out, pending, jobs, client, quiet, command)
         meta["run"]["finished"] = _utc_now()
-        _write_meta(out, meta, saved[0], len(suite.tasks), command)
+        _write_meta(out, meta, suite, command)
     except KeyboardInterrupt:
-        raise RunInterrupted(f"interrupted: {saved[0]} of {len(suite.tasks)} tasks are finished "
-                             f"and saved in {out / 'rows.csv'}", command) from None
+        raise RunInterrupted(f"interrupted: {_saved(out, suite)} in {out / 'rows.csv'}",
+                             command) from None
 
 
-def _write_failed(path, exc: OSError, saved: int, total: int, command: str) -> BenchError:
-    return BenchError(f"cannot write {path}: {exc.strerror or exc}; {saved} of {total} tasks "
-                      f"are finished and saved; free some space (or fix the folder), then "
-                      f"finish the run with: {command}")
+def _saved(out: Path, suite: Suite) -> str:
+    """``"<k> of <n> tasks are finished and saved"``, counted in rows.csv as a resume would."""
+    try:
+        finished = read_rows(out / "rows.csv").finished.keys()
+    except (OSError, ValueError, UnicodeDecodeError):
+        finished = set()
+    ids = {task["id"] for task in suite.tasks}
+    return f"{len(ids & finished)} of {len(ids)} tasks are finished and saved"
 
 
-def _write_meta(out, meta, saved, total, command) -> None:
+def _write_failed(path, exc: OSError, out: Path, suite: Suite, command: str) -> BenchError:
+    return BenchError(f"cannot write {path}: {exc.strerror or exc}; {_saved(out, suite)}; free "
+                      f"some space (or fix the folder), then finish the run with: {command}")
+
+
+def _write_meta(out, meta, suite, command) -> None:
     try:
         write_json(out / "meta.json", meta)
     except OSError as exc:
-        raise _write_failed(out / "meta.json", exc, saved, total, command) from None
+        raise _write_failed(out / "meta.json", exc, out, suite, command) from None
 
 
-def _sweep(suite, out, pending, jobs, client, quiet, saved, command) -> None:
-    """Run ``pending`` tasks, appending their rows; ``saved[0]`` counts the finished tasks."""
+def _sweep(suite, out, pending, jobs, client, quiet, command) -> None:
+    """Run the ``pending`` tasks, appending their rows as they finish."""
     from fastfact.bench.cluster import ClusterLost, DaskExecutor
     from fastfact.bench.isolation import WorkerPool
 
@@ -319,7 +334,7 @@ def _sweep(suite, out, pending, jobs, client, quiet, saved, command) -> None:
     try:
         writer = RowsWriter(rows_path, suite.name)
     except OSError as exc:
-        raise _write_failed(rows_path, exc, saved[0], len(suite.tasks), command) from None
+        raise _write_failed(rows_path, exc, out, suite, command) from None
     try:
         with writer, _progress(len(pending), quiet) as bar:
             for tasks, executor in ((timing, _OnWorkers(pool, 1)), (accuracy, accuracy_executor)):
@@ -327,12 +342,10 @@ def _sweep(suite, out, pending, jobs, client, quiet, saved, command) -> None:
                     try:
                         writer.append(rows)
                     except OSError as exc:
-                        raise _write_failed(rows_path, exc, saved[0], len(suite.tasks),
-                                            command) from None
-                    saved[0] += 1
+                        raise _write_failed(rows_path, exc, out, suite, command) from None
                     bar.update()
     except ClusterLost as lost:
-        raise BenchError(f"{lost}; {saved[0]} of {len(suite.tasks)} tasks are finished and "
-                         f"saved; start workers, then finish the run with: {command}") from None
+        raise BenchError(f"{lost}; {_saved(out, suite)}; start workers, then finish the run "
+                         f"with: {command}") from None
     finally:
         pool.close()
