@@ -8,6 +8,8 @@ import sys
 
 __all__ = ["main"]
 
+INTERRUPTED = 130  # exit status after Ctrl-C (128 + SIGINT), as shells report it
+
 
 def _info(args) -> int:
     from fastfact.bench.machine import format_info, machine_info
@@ -18,12 +20,19 @@ def _info(args) -> int:
 
 
 def _bench(args) -> int:
-    from fastfact.bench.runner import run_suite
+    from fastfact.bench.runner import RunInterrupted, run_suite
     from fastfact.bench.suite import load_suite
 
     suite = load_suite(args.suite)
-    out = run_suite(suite, args.out, resume=args.resume, jobs=args.jobs,
-                    scheduler=args.scheduler, quiet=args.quiet)
+    try:
+        out = run_suite(suite, args.out, resume=args.resume, jobs=args.jobs,
+                        scheduler=args.scheduler, quiet=args.quiet)
+    except RunInterrupted as interrupted:
+        flags = [flag for flag, given in (("--quiet", args.quiet), ("--report", args.report))
+                 if given]
+        print(f"fastfact: {interrupted}; finish the run with:\n  "
+              f"{' '.join([interrupted.command, *flags])}", file=sys.stderr)
+        return INTERRUPTED
     print(f"wrote {out / 'rows.csv'} and {out / 'meta.json'}")
     if args.report:
         from fastfact.bench.report import write_report
@@ -67,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", metavar="DIR",
                        help="output folder (default: results/<suite>-<UTC timestamp>)")
     bench.add_argument("--resume", action="store_true",
-                       help="finish the run in --out, skipping its finished tasks")
+                       help="finish the run in --out (required), skipping its finished tasks")
     bench.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                       help="joblib workers for accuracy tasks (-1: one per core; default 1)")
+                       help="worker processes for accuracy tasks (-1: one per core; default 1)")
     bench.add_argument("--scheduler", metavar="ADDRESS",
                        help="run accuracy tasks on this Dask scheduler (tcp://host:port)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -88,13 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``fastfact`` console script; returns the exit status.
 
-    Errors a user can fix (bad suite, output folder, scheduler, empty run) print one line
-    ``fastfact: error: …`` on stderr and return 2.
+    Errors a user can fix (bad suite, output folder, scheduler, empty run, a full disk) print
+    one line ``fastfact: error: …`` on stderr and return 2. Ctrl-C returns 130, without a
+    traceback; an interrupted ``bench`` says what is saved and the command that finishes it.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except KeyboardInterrupt:
+        print("fastfact: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except _user_errors() as exc:
         print(f"fastfact: error: {exc}", file=sys.stderr)
         return 2
@@ -107,7 +120,7 @@ def main(argv=None) -> int:
 
 
 # Top-level modules of the optional dependencies in pyproject's `bench` extra.
-_BENCH_EXTRA = {"pandas", "matplotlib", "tqdm", "joblib", "threadpoolctl", "asv"}
+_BENCH_EXTRA = {"pandas", "matplotlib", "tqdm", "threadpoolctl", "asv"}
 
 # The errors a user can fix, by the module that raises them: a handler imports what it needs,
 # so ``fastfact --help`` and ``fastfact info`` load neither the runner nor the report (pandas).

@@ -1,6 +1,7 @@
 """The runner: rows and meta it writes, error capture, resume after a kill, parallel back ends."""
 
 import csv
+import errno
 import json
 import os
 import signal
@@ -12,11 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fastfact.bench.results import COLUMNS, RowsWriter, finished_tasks
+from fastfact.bench.results import COLUMNS
 from fastfact.bench.runner import BenchError, run_suite
 from fastfact.bench.suite import load_suite
-from fastfact.impls import Implementation
-from fastfact.impls._registry import _REGISTRY
 
 APPLY = """
 [suite]
@@ -103,17 +102,7 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert (rows[rows["N"] == 16]["status"] == "ok").all()
 
 
-class _GhostFWHT(Implementation):
-    name = "ghost-fwht"
-    kind = "apply"
-    summary = "not installed here"
-    distribution = module = "fastfact_no_such_package"
-    transforms = ("hadamard",)
-    layout = "rows"
-
-
-def test_absent_peer_is_reported_in_rows_and_meta(tmp_path, monkeypatch):
-    monkeypatch.setitem(_REGISTRY, ("apply", "ghost-fwht"), _GhostFWHT())
+def test_absent_peer_is_reported_in_rows_and_meta(tmp_path, fake_peers):
     suite = load_suite(_write(tmp_path, """
         [suite]
         name = "ghost"
@@ -167,44 +156,43 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(tmp_path):
     assert time.perf_counter() - start < 30
 
 
-def test_finished_tasks_drops_unfinished_tasks_and_torn_lines(tmp_path):
-    path = tmp_path / "rows.csv"
-    with RowsWriter(path, "s") as writer:
-        writer.append([{"task": "a", "task_rows": 2, "repeat": r, "status": "ok"}
-                       for r in range(2)])
-        writer.append([{"task": "b", "task_rows": 2, "repeat": 0, "status": "ok"}])
-    with open(path, "a") as file:
-        file.write("s,c,1,apply,fast")  # a write cut by a kill
-    assert finished_tasks(path) == {"a"}
-    records = list(csv.DictReader(path.open()))
-    assert [(r["task"], r["repeat"]) for r in records] == [("a", "0"), ("a", "1")]
-    assert finished_tasks(path) == {"a"}  # idempotent
+def _bench_command(suite_path, out, *options):
+    return [sys.executable, "-m", "fastfact", "bench", "--suite", str(suite_path),
+            "--out", str(out), "--quiet", *options]
+
+
+def _wait_for_tasks(out, count, process, timeout=120):
+    """Wait until ``count`` tasks have rows in ``out`` while ``process`` runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows_path = out / "rows.csv"
+        if rows_path.exists() and rows_path.stat().st_size and \
+                _rows(out)["task"].nunique() >= count:
+            return
+        assert process.poll() is None, "the sweep ended too early"
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} tasks finished within {timeout} s")
 
 
 def test_killed_run_resumes_without_redoing_finished_tasks(tmp_path):
     """SIGKILL a real ``fastfact bench`` mid-sweep, then ``--resume`` it."""
     suite_path = _write(tmp_path, APPLY.format(min_seconds=0.02))
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "fastfact", "bench", "--suite", str(suite_path),
-               "--out", str(out), "--quiet"]
+    command = _bench_command(suite_path, out)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if (out / "rows.csv").exists():
-                finished = _rows(out)["task"].nunique() if (out / "rows.csv").stat().st_size \
-                    else 0
-                if finished >= 2:
-                    break
-            assert process.poll() is None, "the sweep ended before it could be killed"
-            time.sleep(0.02)
+        _wait_for_tasks(out, 2, process)
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait()
     before = _rows(out)
     done_before = set(before["task"])
     assert 2 <= len(done_before) < 8
-    subprocess.run([*command, "--resume"], check=True, capture_output=True, timeout=300)
+    assert (out / ".lock").exists()  # a killed run cannot remove its lock
+    resumed = subprocess.run([*command, "--resume"], check=True, capture_output=True,
+                             text=True, timeout=300)
+    assert f"took over the lock of {out} left by PID {process.pid}, since" in resumed.stderr
+    assert not (out / ".lock").exists()
     after = _rows(out)
     assert after["task"].nunique() == 8
     for task, group in after.groupby("task"):
@@ -216,6 +204,120 @@ def test_killed_run_resumes_without_redoing_finished_tasks(tmp_path):
     pd.testing.assert_frame_equal(kept, previous)  # finished rows untouched, not redone
     meta = json.loads((out / "meta.json").read_text())
     assert len(meta["run"]["resumed"]) == 1
+
+
+def test_a_second_writer_is_refused_while_a_run_writes_the_folder(tmp_path):
+    """Audit: two runs into one --out both appended every task (1022 rows instead of 511)."""
+    suite_path = _write(tmp_path, APPLY.format(min_seconds=0.02).replace('"hadamard", "dft"',
+                                                                         '"hadamard"'))
+    suite = load_suite(suite_path)
+    out = tmp_path / "run"
+    process = subprocess.Popen(_bench_command(suite_path, out), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_tasks(out, 1, process)
+        for resume in (True, False):
+            with pytest.raises(BenchError, match=rf"'{out}' is being written by another "
+                                                 rf"fastfact bench \(PID {process.pid}, since"):
+                run_suite(suite, out, resume=resume, quiet=True)
+    finally:
+        process.wait(timeout=300)
+    assert process.returncode == 0
+    rows = _rows(out)
+    assert len(rows) == rows.groupby("task")["task_rows"].first().sum()  # every task once
+    assert not (out / ".lock").exists()
+
+
+def _run_twice_into_one_file(tmp_path):
+    """A finished run whose rows.csv holds every task twice, as two writers left it."""
+    suite = load_suite(_write(tmp_path, FACTORIZE))
+    first = run_suite(suite, tmp_path / "first", quiet=True)
+    second = run_suite(suite, tmp_path / "second", quiet=True)
+    original = (first / "rows.csv").read_text()
+    body = (second / "rows.csv").read_text().split("\n", 1)[1]
+    (first / "rows.csv").write_text(original + body)
+    meta = json.loads((first / "meta.json").read_text())
+    meta["run"]["finished"] = None
+    (first / "meta.json").write_text(json.dumps(meta))
+    return suite, first, original, body
+
+
+def test_resume_never_deletes_finished_rows(tmp_path):
+    """Audit: after a double write, --resume found 0 finished tasks and deleted every row."""
+    suite, out, original, body = _run_twice_into_one_file(tmp_path)
+    run_suite(suite, out, resume=True, quiet=True)
+    assert (out / "rows.csv").read_text() == original  # the first copy, untouched, not redone
+    aside = list(csv.reader((out / "set-aside.csv").open(newline="")))
+    assert {r[0] for r in aside[1:]} == {"another copy of the rows of a finished task"}
+    assert [r[1:] for r in aside[1:]] == list(csv.reader(body.splitlines()))
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["run"]["finished"] is not None
+    assert meta["run"]["resumed"][-1]["set_aside_rows"] == len(suite.tasks)
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, capsys):
+    """Audit: resuming a finished run rewrote its finished time."""
+    suite = load_suite(_write(tmp_path, FACTORIZE))
+    out = run_suite(suite, tmp_path / "run", quiet=True)
+    before = {name: (out / name).read_bytes() for name in ("rows.csv", "meta.json")}
+    run_suite(suite, out, resume=True, quiet=True)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert "nothing to do" in capsys.readouterr().err
+
+
+def test_resume_needs_an_output_folder_holding_a_run(tmp_path, monkeypatch):
+    """Audit: --resume without --out silently started a fresh run."""
+    monkeypatch.chdir(tmp_path)
+    suite = load_suite(_write(tmp_path, FACTORIZE))
+    with pytest.raises(BenchError, match=r"--resume needs --out DIR, the folder of the run to "
+                                         r"finish \(there is no unfinished run of suite "
+                                         r"'tiny-factorize' under results/\)"):
+        run_suite(suite, resume=True, quiet=True)
+    assert not Path("results").exists()
+    unfinished = Path("results/tiny-factorize-20260101T000000Z")
+    unfinished.mkdir(parents=True)
+    (unfinished / "meta.json").write_text(json.dumps(
+        {"suite": {"digest": suite.digest}, "run": {"finished": None}}))
+    with pytest.raises(BenchError, match=r"unfinished runs of suite 'tiny-factorize' under "
+                                         rf"results/: {unfinished}\)"):
+        run_suite(suite, resume=True, quiet=True)
+    with pytest.raises(BenchError, match=r"--resume: output folder .*empty.* holds no run to "
+                                         r"finish; drop --resume to start one there"):
+        run_suite(suite, tmp_path / "empty", resume=True, quiet=True)
+
+
+def test_a_full_disk_stops_the_run_and_resume_recovers_every_row(tmp_path, monkeypatch):
+    """Audit: a full disk gave a raw traceback (resuming after freeing space must keep
+    recovering every row)."""
+    from fastfact.bench.results import RowsWriter
+
+    suite = load_suite(_write(tmp_path, APPLY.format(min_seconds=0.0005)))
+    out = tmp_path / "run"
+    real = RowsWriter._write
+    writes = []
+
+    def fills_up(self, records):
+        writes.append(1)
+        if len(writes) <= 4:  # the header and three tasks fit
+            return real(self, records)
+        text = "".join(",".join(map(str, r)) + "\n" for r in records)
+        self._file.write(text[: len(text) // 3])  # a part of the block reaches the disk
+        self._file.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+
+    monkeypatch.setattr(RowsWriter, "_write", fills_up)
+    with pytest.raises(BenchError) as failure:
+        run_suite(suite, out, quiet=True)
+    message = str(failure.value)
+    assert message.startswith(f"cannot write {out / 'rows.csv'}: No space left on device; "
+                              "3 of 8 tasks are finished and saved; free some space")
+    assert message.endswith(f"finish the run with: fastfact bench --suite "
+                            f"{suite.source} --out {out} --resume")
+    monkeypatch.setattr(RowsWriter, "_write", real)  # space freed
+    run_suite(suite, out, resume=True, quiet=True)
+    rows = _rows(out)
+    assert rows["task"].nunique() == 8
+    assert (rows.groupby("task").size() == rows.groupby("task")["task_rows"].first()).all()
 
 
 def test_accuracy_tasks_in_parallel_match_serial(tmp_path):
@@ -238,8 +340,11 @@ def test_dask_scheduler_runs_accuracy_tasks(tmp_path):
     suite = load_suite(_write(tmp_path, FACTORIZE))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
+        environment = os.environ.get("NUMBA_NUM_THREADS")
         out = run_suite(suite, tmp_path / "run", scheduler=cluster.scheduler_address,
                         quiet=True)
+        # Audit: the in-process Dask runner set NUMBA_NUM_THREADS in the caller (here).
+        assert os.environ.get("NUMBA_NUM_THREADS") == environment
     rows = _rows(out)
     assert rows["task"].nunique() == len(suite.tasks)
     assert (rows["status"] == "ok").all()

@@ -166,3 +166,48 @@ def test_digest_tracks_the_text(tmp_path):
     two = _suite(tmp_path, '[[apply]]\ntransforms = ["dft"]\nsizes = [32]\n')
     assert one.digest != two.digest
     assert one.requested_implementations() == [("apply", "fastfact")]
+
+
+def test_task_ids_are_exact_for_values_that_print_alike(tmp_path):
+    """Audit: noise = [0.1, 0.1000001] gave both tasks the id noise=0.1."""
+    suite = _suite(tmp_path, """
+        [[factorize]]
+        targets = ["hadamard"]
+        methods = ["hierarchical"]
+        sizes = [16]
+        noise = [0, 0.1, 0.1000001, 1e-05]
+        """)
+    ids = [task["id"] for task in suite.tasks]
+    assert len(set(ids)) == 4
+    noise = [task_id.split("/")[5] for task_id in ids]
+    # exact, and unchanged where the short form was exact already (ids of earlier runs)
+    assert noise == ["noise=0", "noise=0.1", "noise=0.1000001", "noise=1e-05"]
+
+
+def test_duplicate_task_ids_are_rejected_at_load(tmp_path, monkeypatch):
+    from fastfact.bench import suite as suite_module
+
+    monkeypatch.setattr(suite_module, "_number_text", lambda value: "same")
+    with pytest.raises(SuiteError, match=r"suite.toml: \[\[factorize\]\] #1: two tasks have "
+                                         r"the id 'factorize#1/hierarchical/hadamard/"):
+        _suite(tmp_path, '[[factorize]]\ntargets = ["hadamard"]\nmethods = ["hierarchical"]\n'
+                         'sizes = [16]\nnoise = [0.1, 0.2]\n')
+
+
+def test_method_labels_cannot_hold_a_slash(tmp_path):
+    with pytest.raises(SuiteError, match=r"\[methods.a/b\]: a label must not contain '/'"):
+        _suite(tmp_path, '[methods]\n"a/b" = { method = "hierarchical" }\n')
+
+
+def test_task_timeout_setting(tmp_path):
+    body = '[[apply]]\ntransforms = ["dft"]\nsizes = [16]\n'
+    assert _suite(tmp_path, body).settings["task_timeout"] == 900.0
+    suite = _suite(tmp_path, body, header=HEADER + "task_timeout = 2.5\n")
+    assert suite.settings["task_timeout"] == 2.5
+    assert "task_timeout" not in suite.tasks[0]  # a run setting, not a task parameter
+    assert _suite(tmp_path, body, header=HEADER + "task_timeout = inf\n") \
+        .settings["task_timeout"] == float("inf")
+    for bad in ("0", "-1", '"long"', "nan"):
+        with pytest.raises(SuiteError, match=r"\[suite\].task_timeout: must be a positive "
+                                             r"number of seconds \(inf: no limit\)"):
+            _suite(tmp_path, body, header=HEADER + f"task_timeout = {bad}\n")

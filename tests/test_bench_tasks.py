@@ -6,8 +6,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from fastfact.bench import tasks as tasks_module
 from fastfact.bench.suite import load_suite
-from fastfact.bench.tasks import execute
+from fastfact.bench.tasks import INTERLEAVED, PREPARING, execute, lost_task
+from fastfact.impls import Implementation, Outcome, PreparedApply, PreparedFactorization
+from fastfact.impls._registry import _REGISTRY
 
 
 def _tasks(tmp_path, body: str) -> list[dict]:
@@ -148,3 +151,108 @@ def test_factorize_rows_carry_the_bounds_that_are_proved(tmp_path):
     assert comb["upper_bound"] <= np.sqrt(5) * comb["lower_bound"] * (1 + 1e-9)
     assert balanced["upper_bound"] is None
     assert balanced["lower_bound"] == pytest.approx(comb["lower_bound"], rel=1e-12)
+
+
+class _Misbehaving(Implementation):
+    """A Hadamard peer that misbehaves as ``mode`` says after ``after`` good calls, or once
+    the interleaved timing starts (``after=None``)."""
+
+    kind = "apply"
+    transforms = ("hadamard",)
+    layout = "columns"
+
+    def __init__(self, name, mode, after):
+        super().__init__()
+        self.name, self.mode, self.after = name, mode, after
+        self.timing = False
+
+    def prepare(self, case):
+        from fastfact.impls.fwht import fwht
+
+        calls = []
+
+        def call():
+            calls.append(1)
+            fine = not self.timing if self.after is None else len(calls) <= self.after
+            if fine or case.X.shape[0] < 64:  # the warm-up case is always fine
+                return fwht(case.X)
+            if self.mode == "exit":
+                raise SystemExit(3)
+            if self.mode == "shape":
+                return fwht(case.X)[:-1]
+            raise ValueError(f"failed on call {len(calls)}")
+
+        return PreparedApply(call)
+
+
+@pytest.mark.parametrize(("mode", "after", "message"), [
+    ("shape", 0, "could not be broadcast"),  # wrong shape on the checked call
+    ("exit", 0, "SystemExit: 3"),  # SystemExit must not abort the task or the run
+    ("fail", 2, "failed on call 3"),  # in the calibration (call 1: checked, 2: outcome())
+    ("fail", None, "ValueError: failed on call"),  # during the interleaved timing
+])
+def test_a_failing_peer_is_blamed_and_the_reference_keeps_its_timings(tmp_path, monkeypatch,
+                                                                       mode, after, message):
+    """Audit: a misbehaving peer left one error row blamed on fastfact, and no timings."""
+    peer = _Misbehaving("misbehaving", mode, after)
+    monkeypatch.setitem(_REGISTRY, ("apply", peer.name), peer)
+    real = tasks_module.time_interleaved
+
+    def timing_starts(*args, **kwargs):
+        peer.timing = True
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks_module, "time_interleaved", timing_starts)
+    tasks = _tasks(tmp_path, '[[apply]]\ntransforms = ["hadamard"]\nsizes = [64]\n'
+                             'peers = ["misbehaving", "numpy-fwht"]\n')
+    rows = _rows_of(tasks)
+    failed = [row for row in rows if row["status"] != "ok"]
+    assert [(row["impl"], row["status"]) for row in failed] == [(peer.name, "error")]
+    assert message in failed[0]["error"]
+    timed = [row for row in rows if row["status"] == "ok"]
+    assert {row["impl"] for row in timed} == {"fastfact", "numpy-fwht"}
+    assert len(timed) == 2 * 5 and all(row["seconds"] > 0 for row in timed)
+    assert {row["task_rows"] for row in rows} == {len(rows)}
+
+
+class _NaNFactorization(Implementation):
+    name = "nan-factorization"
+    kind = "factorize"
+
+    def prepare(self, case):
+        return PreparedFactorization(lambda: np.full_like(case.A, np.nan), Outcome)
+
+
+def test_a_factorization_with_non_finite_entries_is_not_ok(tmp_path, monkeypatch):
+    """Audit: a factorize peer returning NaN was stored as status=ok, rel_error=nan."""
+    monkeypatch.setitem(_REGISTRY, ("factorize", "nan-factorization"), _NaNFactorization())
+    tasks = _tasks(tmp_path, '[[factorize]]\ntargets = ["hadamard"]\n'
+                             'methods = ["nan-factorization"]\nsizes = [16]\n')
+    (row,) = _rows_of(tasks)
+    assert row["status"] == "error"
+    assert "non-finite" in row["error"]
+
+
+def test_after_a_crash_the_task_runs_again_without_the_culprit(tmp_path):
+    tasks = _tasks(tmp_path, '[[apply]]\ntransforms = ["hadamard"]\nsizes = [16]\n'
+                             'peers = ["numpy-fwht", "dense"]\n')
+    (task,) = tasks
+    reason = "the worker process died of signal SIGSEGV"
+    retry = lost_task(task, reason, "numpy-fwht")
+    assert retry["id"] == task["id"] and [c["label"] for c in retry["contenders"]] == \
+        ["fastfact", "dense"]
+    rows = execute(retry)
+    crashed = [row for row in rows if row["impl"] == "numpy-fwht"]
+    assert [row["status"] for row in crashed] == ["error"]
+    assert crashed[0]["error"] == f"{reason} while running numpy-fwht"
+    assert {row["impl"] for row in rows if row["status"] == "ok"} == {"fastfact", "dense"}
+    assert {row["task_rows"] for row in rows} == {len(rows)}
+    # the last contender left, or no culprit known: the rows of the task, one per contender
+    rows = lost_task(lost_task(retry, reason, "dense"), reason, "fastfact")
+    assert [(row["impl"], row["status"], row["task_rows"]) for row in rows] == \
+        [("numpy-fwht", "error", 3), ("dense", "error", 3), ("fastfact", "error", 3)]
+    rows = lost_task(task, "timed out after 1 s", INTERLEAVED)
+    assert [row["impl"] for row in rows] == ["fastfact", "numpy-fwht", "dense"]
+    assert rows[0]["error"] == "timed out after 1 s during the interleaved timing"
+    assert lost_task(task, "killed", PREPARING)[0]["error"] == "killed while preparing the task"
+    assert lost_task(task, "its Dask task failed", None)[0]["error"] == "its Dask task failed"

@@ -1,8 +1,11 @@
 """The ``fastfact`` command line: info, bench and report, and its error messages."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -85,3 +88,66 @@ def test_subcommand_is_required(capsys):
     with pytest.raises(SystemExit):
         main([])
     assert "COMMAND" in capsys.readouterr().err
+
+
+SLOW = """
+[suite]
+name = "slow"
+min_seconds = 0.02
+
+[[apply]]
+transforms = ["hadamard"]
+sizes = [16, 32]
+batches = [1, 4]
+peers = ["dense", "numpy-fwht"]
+"""
+
+
+def _finished_tasks(out) -> int:
+    rows = out / "rows.csv"
+    if not rows.exists():
+        return 0
+    return len({line.split(",")[1] for line in rows.read_text().splitlines()[1:]})
+
+
+def test_ctrl_c_says_what_is_saved_and_how_to_finish_the_run(tmp_path):
+    """Audit: Ctrl-C printed a 25-line traceback."""
+    (tmp_path / "slow.toml").write_text(SLOW)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "fastfact", "bench", "--suite", "slow.toml", "--out",
+               str(out), "--quiet"]
+    # its own process group, which a terminal's Ctrl-C signals as a whole (workers too)
+    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                               stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _finished_tasks(out) < 1:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        _, error = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Traceback" not in error
+    saved = _finished_tasks(out)
+    assert error.splitlines() == [
+        f"fastfact: interrupted: {saved} of 4 tasks are finished and saved in "
+        f"{out / 'rows.csv'}; finish the run with:",
+        f"  fastfact bench --suite slow.toml --out {out} --resume --quiet"]
+    resume = error.splitlines()[1].split()[2:]
+    subprocess.run([sys.executable, "-m", "fastfact", "bench", *resume], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=300)
+    assert _finished_tasks(out) == 4
+
+
+def test_ctrl_c_elsewhere_exits_130_without_a_traceback(capsys, monkeypatch):
+    import fastfact.bench.machine as machine
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(machine, "machine_info", interrupted)
+    assert main(["info"]) == 130
+    assert capsys.readouterr().err == "fastfact: interrupted\n"

@@ -111,6 +111,10 @@ def factorize_workload(task: dict) -> Workload:
 
     def judge(outcome: Outcome) -> dict:
         rel_error = relative_error(outcome.output, case.A)
+        if not np.isfinite(rel_error):
+            return {"rel_error": rel_error, "status": "error",
+                    "error": "the product of the factors has non-finite entries (rel_error "
+                             f"{rel_error})"}
         lower_bound = outcome.lower_bound
         informative = lower_bound is not None and lower_bound > certificate_floor(dtype)
         checked = {"rel_error": rel_error, "lower_bound": lower_bound,

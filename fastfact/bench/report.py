@@ -24,7 +24,8 @@ import pandas as pd
 
 from fastfact.bench.claims import evaluate_claims
 from fastfact.bench.figures import draw_figures
-from fastfact.bench.results import COLUMNS, read_json, write_text_atomic
+from fastfact.bench.loading import ReportError, read_run
+from fastfact.bench.results import COLUMNS, write_text_atomic
 from fastfact.bench.tolerances import certificate_floor
 
 __all__ = ["ReportError", "compare_runs", "load_run", "write_report"]
@@ -34,35 +35,21 @@ ERROR_BAND_FLOOR = 0.01  # nor are error changes below 1 %
 _KEYS = ["kind", "target", "chain", "N", "batch", "dtype", "noise", "impl", "method"]
 
 
-class ReportError(ValueError):
-    """A run folder that cannot be reported on."""
-
-
 def load_run(folder) -> tuple[pd.DataFrame, dict]:
     """Rows and meta of a run; ``bound_ratio`` is filled in from any certificate of the target.
 
     The lower bound certifies the target, not the method: the error of an implementation that
     computes no certificate (a peer) is divided by the largest certificate computed for the
     same target instance (every one is valid; unless it is at round-off level, see
-    :func:`fastfact.bench.tolerances.certificate_floor`).
+    :func:`fastfact.bench.tolerances.certificate_floor`). Damaged rows are skipped and listed
+    in ``meta["input_problems"]`` (:func:`fastfact.bench.loading.read_run`).
 
     Raises
     ------
     ReportError
-        No rows.csv, no rows in it, or no meta.json.
+        No readable rows.csv, no rows in it, or no meta.json written by ``fastfact bench``.
     """
-    folder = Path(folder)
-    rows_path = folder / "rows.csv"
-    if not rows_path.exists():
-        raise ReportError(f"{str(folder)!r} has no rows.csv: run `fastfact bench --out "
-                          f"{folder}` first")
-    rows = pd.read_csv(rows_path, keep_default_na=False, na_values=[""])
-    if rows.empty:
-        raise ReportError(f"{str(rows_path)!r} holds no rows yet: nothing to report")
-    try:
-        meta = read_json(folder / "meta.json")
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"cannot read {folder / 'meta.json'}: {exc}") from None
+    rows, meta = read_run(folder)
     rows = rows.reindex(columns=COLUMNS)  # runs written before a column existed read as empty
     rows["batch"] = rows["batch"].fillna(0).astype(int)
     rows["noise"] = rows["noise"].fillna(0.0)
@@ -254,7 +241,10 @@ def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
         else "Every implementation requested by the suite is installed.")
     absent_text += (" Layout: how an apply implementation receives the batch (`columns`: X of "
                     "shape (N, batch), batch contiguous; `rows`: every signal contiguous).")
-    sections = [
+    sections = [] if not meta.get("input_problems") else [
+        ("Input problems", "Rows of rows.csv that could not be used, counted by kind.",
+         pd.DataFrame({"problem": meta["input_problems"]}))]
+    sections += [
         ("Machine", "", pd.DataFrame(_machine_block(meta), columns=["", "value"])),
         ("Implementations", absent_text, _implementation_rows(meta)),
     ]
@@ -347,15 +337,18 @@ def write_report(run, against=None) -> tuple[Path, Path]:
     Raises
     ------
     ReportError
-        A folder with no rows (or no meta.json).
+        A folder with no rows (or no meta.json), or one the report cannot be written into.
     """
     folder = Path(run)
     rows, meta = load_run(folder)
     other = load_run(against) if against is not None else None
     title = f"fastfact benchmark — {meta['suite']['name']}"
     sections = _sections(rows, meta, other)
-    figures = draw_figures(rows, folder / "figures")
     markdown_path, html_path = folder / "report.md", folder / "report.html"
-    write_text_atomic(markdown_path, _markdown(title, sections, figures, folder))
-    write_text_atomic(html_path, _html(title, sections, figures))
+    try:
+        figures = draw_figures(rows, folder / "figures")
+        write_text_atomic(markdown_path, _markdown(title, sections, figures, folder))
+        write_text_atomic(html_path, _html(title, sections, figures))
+    except OSError as exc:
+        raise ReportError(f"cannot write the report into {str(folder)!r}: {exc}") from None
     return markdown_path, html_path

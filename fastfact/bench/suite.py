@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
@@ -33,6 +34,7 @@ from pathlib import Path
 from fastfact import impls
 from fastfact._validation import FLOAT_DTYPES
 from fastfact.bench import workloads
+from fastfact.bench._tables import TableChecker
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,6 +48,7 @@ DEFAULT_APPLY_REFERENCE = "fastfact"  # the implementation apply sweeps time the
 DTYPES = FLOAT_DTYPES
 PERMS = ("none", "bitrev", "search", "unknown")
 MIN_REPEATS = 5
+DEFAULT_TASK_TIMEOUT = 900.0  # seconds a task may run before it is stopped (an error row)
 
 
 class SuiteError(ValueError):
@@ -96,7 +99,8 @@ class Suite:
     text : str
         The TOML text (stored in ``meta.json``).
     settings : dict
-        ``repeats``, ``min_seconds``, ``threads``, ``seed``.
+        ``repeats``, ``min_seconds``, ``threads``, ``seed`` (copied into every task) and
+        ``task_timeout`` (seconds a task may take, ``inf`` for no limit; a run setting).
     tasks : list of dict
         One JSON-able dict per task (``id``, ``kind`` and its parameters), in run order.
     claims : list of dict
@@ -159,7 +163,7 @@ def load_suite(name_or_path) -> Suite:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(f"{source}: malformed TOML: {exc}") from None
-    return _Validator(source).suite(document, text)
+    return _Validator(source, SuiteError).suite(document, text)
 
 
 def _read(name_or_path: str) -> tuple[str, str]:
@@ -184,73 +188,22 @@ _SWEEP_KEYS = {
                   "chain", "perm"},
 }
 _SWEEP_KEYS["factorize_time"] = _SWEEP_KEYS["factorize"]
-_SETTINGS = {"repeats": 5, "min_seconds": 0.005, "threads": 1, "seed": 0}
+_SETTINGS = {"repeats": 5, "min_seconds": 0.005, "threads": 1, "seed": 0}  # task settings
 
 
-class _Validator:
+def _number_text(value) -> str:
+    """``value`` in a task id: the short ``g`` form where it is exact (``0.1``, ``1e-05``),
+    else ``repr`` (``0.1000001``), so that distinct values never share an id."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
+
+
+class _Validator(TableChecker):
     """Checks a parsed suite document; every error names the file and the key."""
 
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, where: str, message: str):
-        raise SuiteError(f"{self.source}: {where}: {message}")
-
-    def check_keys(self, table: dict, where: str, accepted: set, required: set = frozenset()):
-        if not isinstance(table, dict):
-            self.fail(where, f"must be a table, got {type(table).__name__}")
-        unknown = sorted(set(table) - accepted)
-        if unknown:
-            self.fail(where, f"unknown key {unknown[0]!r}; accepted keys: "
-                             f"{', '.join(sorted(accepted))}")
-        missing = sorted(required - set(table))
-        if missing:
-            self.fail(where, f"missing required key {missing[0]!r}")
-
-    def names(self, table, key, where, registry, what, default=None) -> list[str]:
-        values = self.typed_list(table, key, where, str, default)
-        for value in values:
-            if value not in registry:
-                self.fail(f"{where}.{key}", f"unknown {what} {value!r}; known: "
-                                            f"{', '.join(sorted(registry))}")
-        return values
-
-    def name(self, table, key, where, registry, what, default) -> str:
-        value = table.get(key, default)
-        if value not in registry:
-            self.fail(f"{where}.{key}", f"unknown {what} {value!r}; known: "
-                                        f"{', '.join(sorted(registry))}")
-        return value
-
-    def typed_list(self, table, key, where, kind, default=None) -> list:
-        values = table.get(key, default)
-        if values is None:
-            self.fail(where, f"missing required key {key!r}")
-        if not isinstance(values, list) or not values:
-            self.fail(f"{where}.{key}", f"must be a non-empty list, got {values!r}")
-        for value in values:
-            if isinstance(value, bool) or not isinstance(value, kind):
-                self.fail(f"{where}.{key}", f"expected {self.kind_name(kind)} values, "
-                                            f"got {value!r}")
-        if len(set(values)) != len(values):
-            self.fail(f"{where}.{key}", f"values must be distinct, got {values}")
-        return values
-
-    @staticmethod
-    def kind_name(kind) -> str:
-        if isinstance(kind, tuple):
-            return " or ".join(k.__name__ for k in kind)
-        return kind.__name__
-
-    def positive_ints(self, table, key, where, default=None, minimum=1) -> list[int]:
-        values = self.typed_list(table, key, where, int, default)
-        for value in values:
-            if value < minimum:
-                self.fail(f"{where}.{key}", f"values must be >= {minimum}, got {value}")
-        return values
-
     def settings(self, table: dict) -> tuple[str, str, dict]:
-        self.check_keys(table, "[suite]", {"name", "description", *_SETTINGS}, {"name"})
+        self.check_keys(table, "[suite]", {"name", "description", "task_timeout", *_SETTINGS},
+                        {"name"})
         name = table["name"]
         if not isinstance(name, str) or not name or "/" in name:
             self.fail("[suite].name", f"must be a non-empty string without '/', got {name!r}")
@@ -266,7 +219,13 @@ class _Validator:
         if settings["repeats"] < MIN_REPEATS:
             self.fail("[suite].repeats", f"the timing protocol needs >= {MIN_REPEATS} repeats, "
                                          f"got {settings['repeats']}")
-        return name, str(table.get("description", "")), settings
+        timeout = table.get("task_timeout", DEFAULT_TASK_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or math.isnan(timeout) or timeout <= 0:
+            self.fail("[suite].task_timeout", f"must be a positive number of seconds (inf: no "
+                                              f"limit), got {timeout!r}")
+        return name, str(table.get("description", "")), {**settings,
+                                                          "task_timeout": float(timeout)}
 
     def methods(self, table: dict) -> dict[str, Contender]:
         """Every factorize implementation under its own name, plus the ``[methods]`` labels."""
@@ -276,6 +235,9 @@ class _Validator:
             self.fail("[methods]", "must be a table of tables")
         for label, spec in table.items():
             where = f"[methods.{label}]"
+            if "/" in label:
+                self.fail(where, "a label must not contain '/' (it separates the parts of "
+                                 "task ids)")
             if not isinstance(spec, dict):
                 self.fail(where, "must be a table with 'method' (or 'peer') and options")
             if ("method" in spec) == ("peer" in spec):
@@ -340,7 +302,7 @@ class _Validator:
         tasks = []
         grid = itertools.product(targets, sizes, noise, seeds, dtypes)
         for target, N, level, seed, dtype in grid:
-            key = f"{target}/{chain}/N={N}/noise={level:g}/seed={seed}/{dtype}"
+            key = f"{target}/{chain}/N={N}/noise={_number_text(level)}/seed={seed}/{dtype}"
             params = {**base, "target": target, "N": N, "noise": float(level), "seed": seed,
                       "dtype": dtype}
             if kind == "factorize":  # one accuracy task per method: they run in parallel
@@ -368,12 +330,21 @@ class _Validator:
                                               f"{', '.join(sorted(MEASURES))}")
         return claims
 
+    def unique_ids(self, tasks: list[dict], where: str, taken: set) -> None:
+        """Fail on a task id already in ``taken`` (then add the new ones): results rows are
+        matched to tasks by id, on ``--resume`` and in reports."""
+        for task in tasks:
+            if task["id"] in taken:
+                self.fail(where, f"two tasks have the id {task['id']!r}")
+            taken.add(task["id"])
+
     def suite(self, document: dict, text: str) -> Suite:
         accepted = {"suite", "methods", "apply", "factorize", "factorize_time", "claims"}
         self.check_keys(document, "top level", accepted, {"suite"})
         name, description, settings = self.settings(document["suite"])
+        task_settings = {key: settings[key] for key in _SETTINGS}
         methods = self.methods(document.get("methods", {}))
-        tasks = []
+        tasks, ids = [], set()
         for kind in ("apply", "factorize", "factorize_time"):
             sweeps = document.get(kind, [])
             if not isinstance(sweeps, list):
@@ -381,9 +352,11 @@ class _Validator:
             for number, sweep in enumerate(sweeps, 1):
                 where, prefix = f"[[{kind}]] #{number}", f"{kind}#{number}"
                 if kind == "apply":
-                    new = self.apply_tasks(sweep, where, prefix, settings)
+                    new = self.apply_tasks(sweep, where, prefix, task_settings)
                 else:
-                    new = self.factorize_tasks(sweep, where, prefix, kind, settings, methods)
+                    new = self.factorize_tasks(sweep, where, prefix, kind, task_settings,
+                                               methods)
+                self.unique_ids(new, where, ids)
                 tasks += new
         if not tasks:
             self.fail("top level", "the suite has no [[apply]], [[factorize]] or "

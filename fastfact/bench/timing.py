@@ -14,7 +14,16 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["calibrate", "quartiles", "time_interleaved"]
+__all__ = ["TimingFailure", "calibrate", "quartiles", "time_interleaved"]
+
+
+class TimingFailure(RuntimeError):
+    """A call raised during :func:`time_interleaved`; ``name`` is whose (the exception is the
+    ``__cause__``)."""
+
+    def __init__(self, name: str):
+        super().__init__(f"{name} raised during the interleaved timing")
+        self.name = name
 
 
 def _measure(run: Callable[[], object], number: int) -> float:
@@ -69,13 +78,21 @@ def time_interleaved(
     dict of str to list of float
         ``seconds[name][r]`` is the per-call time of repeat ``r``; all names were measured in
         repeat ``r`` before any was measured in repeat ``r + 1``.
+
+    Raises
+    ------
+    TimingFailure
+        A call raised (any ``Exception`` or ``SystemExit``); it names the implementation.
     """
     names = list(runs)
     seconds: dict[str, list[float]] = {name: [] for name in names}
     for repeat in range(repeats):
         shift = repeat % len(names)
         for name in names[shift:] + names[:shift]:
-            seconds[name].append(_measure(runs[name], numbers[name]))
+            try:
+                seconds[name].append(_measure(runs[name], numbers[name]))
+            except (Exception, SystemExit) as exc:
+                raise TimingFailure(name) from exc
     return seconds
 
 
