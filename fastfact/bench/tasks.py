@@ -8,9 +8,11 @@ sweep never stops on a failing task. Tasks are self-contained so that they can r
 executor (this process, a joblib worker, a Dask worker).
 
 Every contender goes through the same protocol: absent → an ``absent`` row; warm-up on a tiny
-case; ``prepare``; then either the timing protocol (timing tasks: all contenders interleaved,
-ratios to the first that ran) or, for accuracy tasks, one call timed alone followed by a
-separate, untimed call under ``tracemalloc`` for the peak memory.
+case; ``prepare``; then either the timing protocol (timing tasks: all contenders and the
+calibration workload interleaved, ratios to the first contender that ran, the CPU time of
+each measurement and the calibration's of the same repeat in every row) or, for accuracy
+tasks, one call timed alone followed by a separate, untimed call under ``tracemalloc`` for the
+peak memory.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ import warnings
 from fastfact import impls
 from fastfact._validation import set_workers
 from fastfact.bench.cases import WORKLOADS
-from fastfact.bench.timing import calibrate, time_interleaved
+from fastfact.bench.timing import (
+    CALIBRATION,
+    calibrate,
+    calibration_workload,
+    time_interleaved,
+)
 
 __all__ = ["execute"]
 
@@ -54,15 +61,20 @@ def _error_message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _timing_rows(base, seconds, numbers, reference, details) -> list[dict]:
-    """Rows of a timed comparison: one per contender and repeat, with paired ratios."""
+def _timing_rows(base, wall, cpu, numbers, reference, details) -> list[dict]:
+    """Rows of a timed comparison: one per contender and repeat, with paired ratios and the
+    calibration's CPU time of the same repeat."""
+    wall.pop(CALIBRATION)
+    calibration = cpu.pop(CALIBRATION)
     rows = []
-    for label, samples in seconds.items():
+    for label, samples in wall.items():
         for repeat, value in enumerate(samples):
             rows.append({
                 **base, **details[label], "repeat": repeat, "number": numbers[label],
                 "seconds": value, "reference": reference,
-                "time_ratio": seconds[reference][repeat] / value,
+                "time_ratio": wall[reference][repeat] / value,
+                "cpu_seconds": cpu[label][repeat],
+                "calibration_cpu_seconds": calibration[repeat],
             })
     return rows
 
@@ -101,9 +113,11 @@ def _run_timed(task: dict) -> list[dict]:
             details[label] = {**row, **verdict}
         if not runs:
             return _problem_rows(base, problems)
+        reference = next(iter(runs))
+        runs[CALIBRATION] = calibration_workload()
         numbers = {label: calibrate(run, task["min_seconds"]) for label, run in runs.items()}
-        seconds = time_interleaved(runs, numbers, task["repeats"])
-    return _timing_rows(base, seconds, numbers, next(iter(runs)), details) + \
+        wall, cpu = time_interleaved(runs, numbers, task["repeats"])
+    return _timing_rows(base, wall, cpu, numbers, reference, details) + \
         _problem_rows(base, problems)
 
 

@@ -1,0 +1,200 @@
+"""Run-vs-run comparison that survives a drifting machine: same-run ratios, noise from repeats.
+
+Absolute times of two runs are not comparable on a shared machine (a busy neighbour makes
+everything 2–4× slower for minutes). Every timing task therefore times a fixed calibration
+workload interleaved with its contenders (:func:`fastfact.bench.timing.calibration_workload`),
+and runs are compared on the **calibrated time**: seconds ÷ the calibration's seconds of the
+same repeat. For each timing row (task × implementation) and each run:
+
+* ``m`` — the median over repeats of ``log(seconds / calibration_seconds)``;
+* ``se`` — its standard error from the spread of the repeats, ``1.2533 · (IQR / 1.349) / √n``.
+
+Between the runs, ``δ = m_new − m_old``. The calibration absorbs what the machine does to
+every workload alike; what it misses shows up as a common movement of code that did not change,
+the peers. So the *drift* ``μ`` is the median ``δ`` of the peers' rows (impl ≠ fastfact) and the
+*drift spread* ``τ`` is their robust spread (1.4826 × median absolute deviation), the run-to-run
+noise floor; with fewer than :data:`MIN_DRIFT_ROWS` peer rows, every row is used and ``μ = 0``.
+A row is flagged when ``|δ − μ| > band = max(log 1.05, 3 · √(se_new² + se_old² + τ²))``.
+
+Accuracy rows (``[[factorize]]``) are compared seed by seed (the same seeds give the same
+targets): the median over seeds of ``log(err_new / err_old)``, errors floored at the
+certificate floor of their dtype (:func:`fastfact.bench.tolerances.certificate_floor`, so that
+round-off level errors do not flip), flagged beyond 1 %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fastfact.bench.tolerances import certificate_floor
+
+__all__ = ["BAND_SIGMAS", "ERROR_BAND_FLOOR", "MIN_DRIFT_ROWS", "TIME_BAND_FLOOR", "Comparison",
+           "compare_runs"]
+
+TIME_BAND_FLOOR = 0.05  # calibrated-time changes below 5 % are never flagged
+ERROR_BAND_FLOOR = 0.01  # nor are error changes below 1 %
+BAND_SIGMAS = 3.0  # the band in standard deviations of the change
+MIN_DRIFT_ROWS = 5  # peer rows needed to estimate the drift from the peers alone
+TIMING_KINDS = ("apply", "factorize_time")
+KEYS = ["kind", "target", "chain", "N", "batch", "dtype", "noise", "impl", "method"]
+_MEDIAN_SE = 1.2533  # standard error of a median ÷ that of a mean (normal samples)
+_MAD_SIGMA = 1.4826  # σ ÷ median absolute deviation (normal samples)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The run-vs-run table and the drift estimates it was flagged with.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per compared timing row and accuracy row: ``KEYS``, ``metric``, ``old``,
+        ``new``, ``new/old``, ``corrected`` (new/old ÷ drift), ``band ±`` and ``flag``.
+    drift : float
+        Factor ``e^μ`` by which the calibrated times moved in common (1: none).
+    spread : float
+        Relative run-to-run noise ``τ`` of calibrated times.
+    drift_rows : int
+        Timing rows ``μ`` and ``τ`` were estimated from.
+    uncalibrated : int
+        Timing rows of either run recorded without a calibration (runs of an older
+        fastfact): not compared.
+    """
+
+    table: pd.DataFrame
+    drift: float = 1.0
+    spread: float = 0.0
+    drift_rows: int = 0
+    uncalibrated: int = 0
+
+    def flagged(self) -> pd.DataFrame:
+        """The rows beyond their noise band."""
+        return self.table[self.table["flag"] != ""] if not self.table.empty else self.table
+
+    def display(self) -> pd.DataFrame:
+        """The table with its numbers as text, for the report."""
+        if self.table.empty:
+            return self.table
+        shown = self.table.copy()
+        for column in ("old", "new"):
+            shown[column] = shown[column].map(lambda v: f"{v:.4g}")
+        for column in ("new/old", "corrected"):
+            shown[column] = shown[column].map(lambda v: f"{v:.3f}")
+        shown["band ±"] = shown["band ±"].map(lambda v: f"{v:.1%}")
+        return shown
+
+    def summary(self) -> str:
+        """One paragraph for the report: what was compared, the drift, what was flagged."""
+        if self.table.empty:
+            return "No row of this run has a counterpart in the other one."
+        timing = self.table["metric"] == "time ÷ calibration"
+        flagged = self.table["flag"] != ""
+        text = (f"{int(timing.sum())} timing rows compared on time ÷ calibration (same repeat); "
+                f"machine drift not absorbed by the calibration ×{self.drift:.3f}, run-to-run "
+                f"spread {self.spread:.1%} (from {self.drift_rows} rows); "
+                f"{int((flagged & timing).sum())} flagged. {int((~timing).sum())} accuracy rows "
+                f"compared seed by seed; {int((flagged & ~timing).sum())} flagged.")
+        if self.uncalibrated:
+            text += (f" {self.uncalibrated} timing rows have no calibration (a run of an older "
+                     "fastfact) and are not compared.")
+        return text
+
+
+def _median_and_error(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    """Per group: the median of ``column`` and its standard error ``1.2533·1.4826·MAD/√n``
+    (the MAD ignores up to half of the repeats hit by a burst of load; an IQR does not)."""
+    grouped = frame.groupby(keys, dropna=False)[column]
+    median = grouped.median()
+    deviation = (frame[column] - grouped.transform("median")).abs()
+    mad = deviation.groupby([frame[k] for k in keys], dropna=False).median()
+    count = grouped.size()
+    return pd.DataFrame({"median": median,
+                         "se": _MEDIAN_SE * _MAD_SIGMA * mad / np.sqrt(count)})
+
+
+def _calibrated(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Per timing row: quartiles of log(seconds / calibration) over repeats; rows without."""
+    timed = rows[rows["kind"].isin(TIMING_KINDS) & (rows["status"] == "ok")]
+    calibration = pd.to_numeric(timed["calibration_cpu_seconds"], errors="coerce")
+    usable = (calibration > 0) & (timed["cpu_seconds"] > 0)
+    values = timed[usable].assign(log_time=np.log(timed["cpu_seconds"][usable]
+                                                  / calibration[usable]))
+    missing = timed[~usable].groupby(KEYS, dropna=False).ngroups
+    return _median_and_error(values, KEYS, "log_time"), missing
+
+
+def _drift(delta: pd.Series) -> tuple[float, float, int]:
+    """``(μ, τ, rows used)`` from the changes of the peers (or of every row, with μ = 0)."""
+    impl = delta.index.get_level_values("impl")
+    peers = delta[impl != "fastfact"]
+    if len(peers) >= MIN_DRIFT_ROWS:
+        mu = float(peers.median())
+        return mu, _MAD_SIGMA * float((peers - mu).abs().median()), len(peers)
+    if delta.empty:
+        return 0.0, 0.0, 0
+    return 0.0, _MAD_SIGMA * float((delta - delta.median()).abs().median()), len(delta)
+
+
+def _timing_table(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, float, float, int]:
+    joined = new.add_suffix("_new").join(old.add_suffix("_old"), how="inner")
+    if joined.empty:
+        return pd.DataFrame(), 0.0, 0.0, 0
+    delta = joined["median_new"] - joined["median_old"]
+    mu, tau, used = _drift(delta)
+    se2 = joined["se_new"] ** 2 + joined["se_old"] ** 2
+    band = np.maximum(np.log1p(TIME_BAND_FLOOR), BAND_SIGMAS * np.sqrt(np.maximum(se2, tau**2)))
+    corrected = delta - mu
+    flag = np.select([corrected > band, corrected < -band], ["slower", "faster"], "")
+    table = pd.DataFrame({
+        "metric": "time ÷ calibration",
+        "old": np.exp(joined["median_old"]), "new": np.exp(joined["median_new"]),
+        "new/old": np.exp(delta), "corrected": np.exp(corrected), "band ±": np.expm1(band),
+        "flag": flag}, index=joined.index)
+    return table, mu, tau, used
+
+
+def _floored_errors(rows: pd.DataFrame) -> pd.DataFrame:
+    done = rows[(rows["kind"] == "factorize") & (rows["status"] == "ok")]
+    floor = done["dtype"].map(certificate_floor)
+    return done.assign(error=np.maximum(done["rel_error"], floor)).set_index(
+        [*KEYS, "seed"])["error"]
+
+
+def _accuracy_table(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
+    pairs = pd.DataFrame({"new": _floored_errors(new), "old": _floored_errors(old)}).dropna()
+    if pairs.empty:
+        return pd.DataFrame()
+    pairs["log_ratio"] = np.log(pairs["new"] / pairs["old"])
+    grouped = pairs.groupby(KEYS, dropna=False)
+    change = grouped["log_ratio"].median()
+    band = np.log1p(ERROR_BAND_FLOOR)
+    flag = np.select([change > band, change < -band], ["less accurate", "more accurate"], "")
+    return pd.DataFrame({
+        "metric": "rel. error (paired seeds)", "old": grouped["old"].median(),
+        "new": grouped["new"].median(), "new/old": np.exp(change), "corrected": np.exp(change),
+        "band ±": ERROR_BAND_FLOOR, "flag": flag}, index=change.index)
+
+
+def compare_runs(new: pd.DataFrame, old: pd.DataFrame) -> Comparison:
+    """Compare the rows of two runs (as read by :func:`fastfact.bench.report.load_run`).
+
+    Parameters
+    ----------
+    new, old : pandas.DataFrame
+        Rows of the run under test and of the run it is compared with.
+
+    Returns
+    -------
+    Comparison
+        The table (timing rows first), the drift estimates and the rows left out.
+    """
+    new_times, new_missing = _calibrated(new)
+    old_times, old_missing = _calibrated(old)
+    timing, mu, tau, used = _timing_table(new_times, old_times)
+    parts = [part for part in (timing, _accuracy_table(new, old)) if not part.empty]
+    table = pd.concat(parts).reset_index() if parts else pd.DataFrame()
+    return Comparison(table, float(np.exp(mu)), float(np.expm1(tau)), used,
+                      new_missing + old_missing)
