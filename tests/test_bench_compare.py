@@ -21,23 +21,25 @@ TASKS = [(transform, N, batch) for transform in ("hadamard", "dft") for N in (25
          for batch in (1, 64)]
 
 
-# Machine models. "loaded": measured on the 2-core VM at load average 10–14 (two quick runs of
-# one commit: per-repeat spread of calibrated CPU time 11 %, run-to-run spread of the medians
-# 20 %). "idle": an assumed quiet machine, 3 % noise and 1 % of measurements disturbed.
-LOADED = {"mismatch": 0.10, "repeat_noise": 0.08, "outliers": 0.10}
+# Machine models. "loaded": measured on the 2-core VM at load average 10–14 (quick runs of one
+# commit: per-repeat spread of calibrated CPU time 11 %, run-to-run spread of the medians 20 %,
+# and in about one task in ten a calibration off by 1.5–5× for the whole task, moving every
+# row of it). "idle": an assumed quiet machine, 3 % noise, 1 % of measurements disturbed.
+LOADED = {"mismatch": 0.10, "repeat_noise": 0.08, "outliers": 0.10, "glitches": 0.1}
 IDLE = {"mismatch": 0.03, "repeat_noise": 0.03, "outliers": 0.01}
 
 
 def _machine_run(rng, base, slowdown=1.0, *, machine=1.0, task_drift=0.5, mismatch=0.03,
-                 repeat_noise=0.05, outliers=0.1, repeats=5):
+                 repeat_noise=0.05, outliers=0.1, glitches=0.0, repeats=5):
     """Timing rows of one synthetic run of the quick suite's apply tasks.
 
     The model: a speed factor for the whole run (``machine``), a slow drift shared by the
     contenders of one task (they are interleaved) that changes from task to task (log-normal,
     σ = ``task_drift``), a mismatch between how the machine state hits an implementation and
     the calibration (σ = ``mismatch`` per row and run: it is what repeats inside one task
-    cannot see), and measurement noise per repeat (σ = ``repeat_noise``) with a fraction
-    ``outliers`` of measurements (implementation or calibration) slowed 1.3–2× by a burst.
+    cannot see), measurement noise per repeat (σ = ``repeat_noise``) with a fraction
+    ``outliers`` of measurements (implementation or calibration) slowed 1.3–2× by a burst, and
+    a fraction ``glitches`` of tasks whose calibration is off by 1.5–5× (either way).
     """
     def noisy(size):
         burst = np.where(rng.random(size) < outliers, rng.uniform(1.3, 2.0, size), 1.0)
@@ -46,7 +48,8 @@ def _machine_run(rng, base, slowdown=1.0, *, machine=1.0, task_drift=0.5, mismat
     rows = []
     for number, (transform, N, batch) in enumerate(TASKS):
         drift = machine * np.exp(rng.normal(0, task_drift))
-        calibration = 1.8e-5 * drift * noisy(repeats)
+        glitch = np.exp(rng.choice([-1, 1]) * rng.uniform(np.log(1.5), np.log(5)))
+        calibration = 1.8e-5 * drift * noisy(repeats) * (glitch if rng.random() < glitches else 1)
         for impl in ["fastfact", *PEERS]:
             factor = slowdown if impl == "fastfact" else 1.0
             seconds = (base[number, impl] * factor * drift * np.exp(rng.normal(0, mismatch))
@@ -126,10 +129,22 @@ def test_drift_the_calibration_missed_is_estimated_from_the_peers():
     new["cpu_seconds"] *= 1.3  # every implementation 30 % slower, the calibration not
     comparison = compare_runs(new, old)
     assert comparison.drift == pytest.approx(1.3, rel=0.05)
-    assert (comparison.table["flag"] == "").all()
+    assert (comparison.table["flag"] != "").mean() <= 0.05  # not 100 %
     new.loc[new["impl"] == "fastfact", "cpu_seconds"] *= 1.5  # and now fastfact on top of it
     flags = _flags(compare_runs(new, old))
-    assert (flags.loc["fastfact"] == "slower").all() and (flags.drop(index="fastfact") == "").all()
+    assert (flags.loc["fastfact"] == "slower").all()
+    assert (flags.drop(index="fastfact") != "").mean() <= 0.05
+
+
+def test_a_task_whose_calibration_went_wrong_is_corrected_by_its_peers():
+    rng = np.random.default_rng(6)
+    base = _base_times(rng)
+    old = _machine_run(rng, base, **IDLE)
+    new = _machine_run(rng, base, **IDLE)
+    task = (new["target"] == "hadamard") & (new["N"] == 4096) & (new["batch"] == 1)
+    new.loc[task, "calibration_cpu_seconds"] *= 5  # every row of the task reads 5× faster
+    flags = _flags(compare_runs(new, old))
+    assert (flags.xs(("hadamard", 4096, 1), level=["target", "N", "batch"]) == "").all()
 
 
 def test_band_grows_with_the_spread_of_the_repeats():

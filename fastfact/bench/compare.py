@@ -1,20 +1,25 @@
 """Run-vs-run comparison that survives a drifting machine: same-run ratios, noise from repeats.
 
-Absolute times of two runs are not comparable on a shared machine (a busy neighbour makes
-everything 2–4× slower for minutes). Every timing task therefore times a fixed calibration
-workload interleaved with its contenders (:func:`fastfact.bench.timing.calibration_workload`),
-and runs are compared on the **calibrated time**: seconds ÷ the calibration's seconds of the
-same repeat. For each timing row (task × implementation) and each run:
+Absolute wall times of two runs are not comparable on a shared machine: on the 2-core VM under
+load, the medians of two quick runs of one commit differ by ×2 (σ of the log 0.73). Every
+measurement therefore records the CPU time of the process beside the wall time, and every
+timing task times a fixed calibration workload interleaved with its contenders
+(:func:`fastfact.bench.timing.calibration_workload`). Runs are compared on the **calibrated
+time**, CPU seconds ÷ the calibration's CPU seconds of the same repeat. For each timing row
+(task × implementation) and each run:
 
-* ``m`` — the median over repeats of ``log(seconds / calibration_seconds)``;
-* ``se`` — its standard error from the spread of the repeats, ``1.2533 · (IQR / 1.349) / √n``.
+* ``m`` — the median over repeats of ``log(cpu_seconds / calibration_cpu_seconds)``;
+* ``se`` — its standard error from the spread of the repeats, ``1.2533 · 1.4826 · MAD / √n``.
 
-Between the runs, ``δ = m_new − m_old``. The calibration absorbs what the machine does to
-every workload alike; what it misses shows up as a common movement of code that did not change,
-the peers. So the *drift* ``μ`` is the median ``δ`` of the peers' rows (impl ≠ fastfact) and the
-*drift spread* ``τ`` is their robust spread (1.4826 × median absolute deviation), the run-to-run
-noise floor; with fewer than :data:`MIN_DRIFT_ROWS` peer rows, every row is used and ``μ = 0``.
-A row is flagged when ``|δ − μ| > band = max(log 1.05, 3 · √(se_new² + se_old² + τ²))``.
+Between the runs, ``δ = m_new − m_old``. What the calibration misses shows up as a common
+movement of code that did not change, the peers, and it is shared by the contenders of one task
+(they were interleaved): a row's *drift* ``μ`` is the median ``δ`` of the other peers (impl ≠
+fastfact) of its task when there are :data:`MIN_TASK_PEERS` of them, else the median ``δ`` of all
+peer rows (0 with fewer than :data:`MIN_DRIFT_ROWS`). The *drift spread* ``τ`` is the robust
+spread (1.4826 × MAD) of the peers' ``δ − μ``: the run-to-run noise floor, measured on the data.
+A row is flagged when ``|δ − μ| > band = max(log 1.05, 3 · max(τ, √(se_new² + se_old²)))``. So
+a slowdown of fastfact is judged against same-run peers and the calibration, and the band
+widens, rather than flagging noise, when the machine is noisy.
 
 Accuracy rows (``[[factorize]]``) are compared seed by seed (the same seeds give the same
 targets): the median over seeds of ``log(err_new / err_old)``, errors floored at the
@@ -31,13 +36,14 @@ import pandas as pd
 
 from fastfact.bench.tolerances import certificate_floor
 
-__all__ = ["BAND_SIGMAS", "ERROR_BAND_FLOOR", "MIN_DRIFT_ROWS", "TIME_BAND_FLOOR", "Comparison",
-           "compare_runs"]
+__all__ = ["BAND_SIGMAS", "ERROR_BAND_FLOOR", "MIN_DRIFT_ROWS", "MIN_TASK_PEERS", "TIME_BAND_FLOOR",
+           "Comparison", "compare_runs"]
 
 TIME_BAND_FLOOR = 0.05  # calibrated-time changes below 5 % are never flagged
 ERROR_BAND_FLOOR = 0.01  # nor are error changes below 1 %
 BAND_SIGMAS = 3.0  # the band in standard deviations of the change
 MIN_DRIFT_ROWS = 5  # peer rows needed to estimate the drift from the peers alone
+MIN_TASK_PEERS = 2  # other peers of a task needed to take its drift from them
 TIMING_KINDS = ("apply", "factorize_time")
 KEYS = ["kind", "target", "chain", "N", "batch", "dtype", "noise", "impl", "method"]
 _MEDIAN_SE = 1.2533  # standard error of a median ÷ that of a mean (normal samples)
@@ -126,16 +132,25 @@ def _calibrated(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return _median_and_error(values, KEYS, "log_time"), missing
 
 
-def _drift(delta: pd.Series) -> tuple[float, float, int]:
-    """``(μ, τ, rows used)`` from the changes of the peers (or of every row, with μ = 0)."""
-    impl = delta.index.get_level_values("impl")
-    peers = delta[impl != "fastfact"]
-    if len(peers) >= MIN_DRIFT_ROWS:
-        mu = float(peers.median())
-        return mu, _MAD_SIGMA * float((peers - mu).abs().median()), len(peers)
-    if delta.empty:
-        return 0.0, 0.0, 0
-    return 0.0, _MAD_SIGMA * float((delta - delta.median()).abs().median()), len(delta)
+def _drift(delta: pd.Series) -> tuple[pd.Series, float, float, int]:
+    """``(μ per row, global μ, τ, peer rows)``: see the module docstring."""
+    is_peer = delta.index.get_level_values("impl") != "fastfact"
+    peers = delta[is_peer]
+    if len(peers) < MIN_DRIFT_ROWS:
+        spread = (delta - delta.median()).abs().median() if len(delta) else 0.0
+        return pd.Series(0.0, index=delta.index), 0.0, _MAD_SIGMA * float(spread), len(delta)
+    overall = float(peers.median())
+    mu = pd.Series(overall, index=delta.index)
+    tasks = delta.index.droplevel(["impl", "method"])
+    for task in tasks.unique():
+        rows = np.flatnonzero(tasks == task)
+        for row in rows:
+            others = [r for r in rows if r != row and is_peer[r]]
+            if len(others) >= MIN_TASK_PEERS:
+                mu.iloc[row] = float(np.median(delta.iloc[others]))
+    residual = (delta - mu)[is_peer]
+    tau = _MAD_SIGMA * float((residual - residual.median()).abs().median())
+    return mu, overall, tau, len(peers)
 
 
 def _timing_table(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, float, float, int]:
@@ -143,7 +158,7 @@ def _timing_table(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, f
     if joined.empty:
         return pd.DataFrame(), 0.0, 0.0, 0
     delta = joined["median_new"] - joined["median_old"]
-    mu, tau, used = _drift(delta)
+    mu, overall, tau, used = _drift(delta)
     se2 = joined["se_new"] ** 2 + joined["se_old"] ** 2
     band = np.maximum(np.log1p(TIME_BAND_FLOOR), BAND_SIGMAS * np.sqrt(np.maximum(se2, tau**2)))
     corrected = delta - mu
@@ -153,7 +168,7 @@ def _timing_table(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, f
         "old": np.exp(joined["median_old"]), "new": np.exp(joined["median_new"]),
         "new/old": np.exp(delta), "corrected": np.exp(corrected), "band ±": np.expm1(band),
         "flag": flag}, index=joined.index)
-    return table, mu, tau, used
+    return table, overall, tau, used
 
 
 def _floored_errors(rows: pd.DataFrame) -> pd.DataFrame:
