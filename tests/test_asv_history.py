@@ -80,10 +80,10 @@ def test_changes_beyond_the_configured_thresholds(results):
     found = {(row.benchmark, row.params, row["from"], row.to, row.verdict)
              for _, row in changes.iterrows()}
     assert found == {
-        (RATIO, "'dft'", "aaaaaaaa", "bbbbbbbb", "worse"),  # ×1.5
-        (RATIO, "'dft'", "bbbbbbbb", "cccccccc", "better"),
-        (ERROR, "'palm', '0.1'", "aaaaaaaa", "bbbbbbbb", "worse"),  # +2 % > 1 %
-        (ERROR, "'palm', '0.1'", "bbbbbbbb", "cccccccc", "better"),
+        (RATIO, "dft", "aaaaaaaa", "bbbbbbbb", "worse"),  # ×1.5
+        (RATIO, "dft", "bbbbbbbb", "cccccccc", "better"),
+        (ERROR, "palm, 0.1", "aaaaaaaa", "bbbbbbbb", "worse"),  # +2 % > 1 %
+        (ERROR, "palm, 0.1", "bbbbbbbb", "cccccccc", "better"),
         (IMPORT, "", "aaaaaaaa", "bbbbbbbb", "worse"),  # +10 % > asv's default 5 %
     }
     assert changes.loc[changes["benchmark"] == RATIO, "threshold"].tolist() == [0.1, 0.1]

@@ -94,6 +94,11 @@ def load_history(results, machine: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["date", "benchmark"], kind="stable")
 
 
+def _shown(value: str) -> str:
+    """A parameter value as asv writes it (``"'dft'"``), without the quotes of its repr."""
+    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" else value
+
+
 def _threshold(benchmark: str, thresholds: dict) -> float:
     matching = [float(t) for pattern, t in thresholds.items() if re.match(pattern, benchmark)]
     return max(matching) if matching else DEFAULT_THRESHOLD
@@ -117,7 +122,7 @@ def significant_changes(history: pd.DataFrame, thresholds: dict) -> pd.DataFrame
                 continue
             ratio = after["value"] / before["value"]
             if abs(math.log(ratio)) > math.log1p(limit):
-                changes.append({"benchmark": benchmark, "params": ", ".join(map(str, params)),
+                changes.append({"benchmark": benchmark, "params": ", ".join(map(_shown, params)),
                                 "env": env, "from": before["commit"], "to": after["commit"],
                                 "before": before["value"], "after": after["value"],
                                 "ratio": ratio, "threshold": limit,
@@ -149,7 +154,7 @@ def _lines(panel: pd.DataFrame) -> dict[str, pd.Series]:
     rest = panel["params"].map(lambda p: p[1:])
     if rest.nunique() > MAX_LINES and panel["params"].map(len).max() > 2:
         rest = panel["params"].map(lambda p: p[1:2])
-    return {", ".join(map(str, key)) or "value": group.groupby("commit")["value"].agg(
+    return {", ".join(map(_shown, key)) or "value": group.groupby("commit")["value"].agg(
         _geometric_mean) for key, group in panel.groupby(rest)}
 
 
@@ -175,7 +180,7 @@ def draw_history(history: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
                 series = series.reindex(commits)
                 ax.plot(range(len(commits)), series.values, marker="o", markersize=3,
                         label=label)
-            ax.set_title(str(title) or benchmark, fontsize=9)
+            ax.set_title(_shown(str(title)) or benchmark, fontsize=9)
             ax.set_xticks(range(len(commits)), commits, rotation=60, fontsize=6)
             if (panel["value"] > 0).all() and panel["value"].max() > 3 * panel["value"].min():
                 ax.set_yscale("log")
@@ -194,9 +199,9 @@ def draw_history(history: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1500px}
-table{border-collapse:collapse;font-size:12px;margin:0.5em 0}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#f0f0f0}
-img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}"""
+.wide{overflow-x:auto}table{border-collapse:collapse;font-size:12px;margin:0.5em 0}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}
+th{background:#f0f0f0}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}"""
 
 
 def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
@@ -206,6 +211,19 @@ def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
         parts.append(f"<h2>{html.escape(heading)}</h2><p>{html.escape(text)}</p>{body}")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def change_summary(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per commit and benchmark: how many parameter combinations got worse, and better."""
+    counts = changes.groupby(["to", "benchmark", "verdict"]).size().unstack("verdict")
+    counts = counts.reindex(columns=["worse", "better"]).fillna(0).astype(int)
+    counts.columns.name = None
+    return counts.reset_index()
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return (f"<div class='wide'>{frame.to_html(index=False, border=0, float_format=lambda v: f'{v:.4g}')}"
+            "</div>")
 
 
 def write_history(results, out, machine: str | None = None, config=None) -> Path:
@@ -234,6 +252,8 @@ def write_history(results, out, machine: str | None = None, config=None) -> Path
     out = Path(out)
     figures = draw_history(history, out / "figures")
     changes = significant_changes(history, thresholds)
+    if history["env"].nunique() == 1:
+        changes = changes.drop(columns="env")
     commits = _commits(history)
     images = "".join(
         f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,"
@@ -242,11 +262,13 @@ def write_history(results, out, machine: str | None = None, config=None) -> Path
     sections = [
         ("Commits", f"{len(commits)} commits, oldest first; each benchmark's geometric mean "
          "over its parameters. Every quantity grows when fastfact gets worse.",
-         commit_table(history).to_html(index=False, border=0)),
+         _table(commit_table(history))),
         ("Changes beyond the thresholds", "Between consecutive commits holding the value; "
-         "thresholds from regressions_thresholds of asv.conf.json (5 % where none matches).",
-         changes.to_html(index=False, border=0, float_format=lambda v: f"{v:.4g}")
-         if not changes.empty else "<p><em>none</em></p>"),
+         "thresholds from regressions_thresholds of asv.conf.json (5 % where none matches). "
+         "Counts of parameter combinations per commit and benchmark; every change below.",
+         "<p><em>none</em></p>" if changes.empty else
+         f"{_table(change_summary(changes))}<details><summary>{len(changes)} changes"
+         f"</summary>{_table(changes)}</details>"),
         ("Figures", "Per benchmark: a panel per value of its first parameter.", images),
     ]
     page = out / "index.html"
