@@ -258,4 +258,4 @@ def test_real_rows_slowed_beyond_their_band_are_flagged_whatever_the_machine_did
     assert len(flagged) == rows.loc[is_fastfact, "task"].nunique()
     write_report(slowed, against=run)
     markdown = (slowed / "report.md").read_text()
-    assert "| slower |" in markdown and "timing rows compared on time ÷ calibration" in markdown
+    assert "| slower |" in markdown and "timing rows compared on CPU time ÷ calibration" in markdown

@@ -37,7 +37,7 @@ import pandas as pd
 from fastfact.bench.tolerances import certificate_floor
 
 __all__ = ["BAND_SIGMAS", "ERROR_BAND_FLOOR", "MIN_DRIFT_ROWS", "MIN_TASK_PEERS", "TIME_BAND_FLOOR",
-           "Comparison", "compare_runs"]
+           "TIMING_METRIC", "Comparison", "compare_runs"]
 
 TIME_BAND_FLOOR = 0.05  # calibrated-time changes below 5 % are never flagged
 ERROR_BAND_FLOOR = 0.01  # nor are error changes below 1 %
@@ -45,6 +45,7 @@ BAND_SIGMAS = 3.0  # the band in standard deviations of the change
 MIN_DRIFT_ROWS = 5  # peer rows needed to estimate the drift from the peers alone
 MIN_TASK_PEERS = 2  # other peers of a task needed to take its drift from them
 TIMING_KINDS = ("apply", "factorize_time")
+TIMING_METRIC = "CPU time ÷ calibration"
 KEYS = ["kind", "target", "chain", "N", "batch", "dtype", "noise", "impl", "method"]
 _MEDIAN_SE = 1.2533  # standard error of a median ÷ that of a mean (normal samples)
 _MAD_SIGMA = 1.4826  # σ ÷ median absolute deviation (normal samples)
@@ -96,11 +97,11 @@ class Comparison:
         """One paragraph for the report: what was compared, the drift, what was flagged."""
         if self.table.empty:
             return "No row of this run has a counterpart in the other one."
-        timing = self.table["metric"] == "time ÷ calibration"
+        timing = self.table["metric"] == TIMING_METRIC
         flagged = self.table["flag"] != ""
-        text = (f"{int(timing.sum())} timing rows compared on time ÷ calibration (same repeat); "
-                f"machine drift not absorbed by the calibration ×{self.drift:.3f}, run-to-run "
-                f"spread {self.spread:.1%} (from {self.drift_rows} rows); "
+        text = (f"{int(timing.sum())} timing rows compared on {TIMING_METRIC} (same repeat); "
+                f"median drift of the peers (what the calibration missed) ×{self.drift:.3f}, "
+                f"run-to-run spread {self.spread:.1%} (from {self.drift_rows} peer rows); "
                 f"{int((flagged & timing).sum())} flagged. {int((~timing).sum())} accuracy rows "
                 f"compared seed by seed; {int((flagged & ~timing).sum())} flagged.")
         if self.uncalibrated:
@@ -164,7 +165,7 @@ def _timing_table(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, f
     corrected = delta - mu
     flag = np.select([corrected > band, corrected < -band], ["slower", "faster"], "")
     table = pd.DataFrame({
-        "metric": "time ÷ calibration",
+        "metric": TIMING_METRIC,
         "old": np.exp(joined["median_old"]), "new": np.exp(joined["median_new"]),
         "new/old": np.exp(delta), "corrected": np.exp(corrected), "band ±": np.expm1(band),
         "flag": flag}, index=joined.index)

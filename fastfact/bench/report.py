@@ -242,10 +242,11 @@ def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
         comparison = compare_runs(rows, other_rows)
         sections.append((f"Against {other_meta['suite']['name']} run of "
                          f"{other_meta.get('run', {}).get('started')}",
-                         "Timings are compared on time ÷ the calibration workload of the same "
-                         "repeat, corrected for the drift of the peers, within a band from the "
-                         "repeats and the run-to-run spread; errors seed by seed (docs/"
-                         "benchmarking.md, \"Comparing runs\"). " + comparison.summary(),
+                         "Timings are compared on CPU time ÷ the calibration workload of the "
+                         "same repeat, corrected for the drift of the peers of each task, "
+                         "within a band from the repeats and the run-to-run spread; errors seed "
+                         "by seed (docs/benchmarking.md, \"Comparing runs\"). "
+                         + comparison.summary(),
                          comparison.display()))
     return sections
 

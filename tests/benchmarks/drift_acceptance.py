@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fastfact.bench.compare import compare_runs
+from fastfact.bench.compare import TIMING_METRIC, compare_runs
 from fastfact.bench.report import load_run
 from fastfact.bench.runner import run_suite
 from fastfact.bench.suite import TIMING_KINDS, load_suite
@@ -51,7 +51,7 @@ def _timing_only(suite):
 
 
 def _line(name: str, comparison) -> str:
-    timing = comparison.table[comparison.table["metric"] == "time ÷ calibration"]
+    timing = comparison.table[comparison.table["metric"] == TIMING_METRIC]
     flagged = timing[timing["flag"] != ""]
     fastfact = timing[(timing["kind"] == "apply") & (timing["impl"] == "fastfact")]
     others = timing.drop(fastfact.index)
