@@ -38,7 +38,7 @@ class _Timed:
         self.run()
 
     def track_ratio_to_calibration(self, method, N):
-        return cpu_ratio(self.run, calibration(), repeats=5)
+        return cpu_ratio(self.run, calibration(), repeats=9)
 
     track_ratio_to_calibration.unit = "CPU time ÷ calibration"
 

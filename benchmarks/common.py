@@ -27,8 +27,8 @@ import numpy as np
 import fastfact as ff
 
 CPU_TIMER = time.process_time
-RATIO_MIN_SECONDS = 0.005  # one measurement of a ratio benchmark lasts at least this long
-RATIO_REPEATS = 7  # interleaved measurements of each side; the ratio is their median
+RATIO_MIN_SECONDS = 0.01  # one measurement of a ratio benchmark lasts at least this long
+RATIO_REPEATS = 15  # interleaved measurements of each side; the ratio is their median
 HIERARCHICAL_ORDERS = ("left-to-right", "right-to-left", "balanced")
 
 
