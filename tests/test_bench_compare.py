@@ -5,11 +5,13 @@ machine is); one small real run checks the wiring end to end with assertions tha
 """
 
 import shutil
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from fastfact.bench import timing
 from fastfact.bench.compare import compare_runs
 from fastfact.bench.report import load_run, write_report
 from fastfact.bench.results import COLUMNS
@@ -259,3 +261,21 @@ def test_real_rows_slowed_beyond_their_band_are_flagged_whatever_the_machine_did
     write_report(slowed, against=run)
     markdown = (slowed / "report.md").read_text()
     assert "| slower |" in markdown and "timing rows compared on CPU time ÷ calibration" in markdown
+
+
+# ---------------------------------------------------------------------------- timing protocol
+def test_calibration_of_the_calls_per_measurement_is_not_fooled_by_waiting():
+    # Under load one call can wait for the core longer than a whole measurement should last;
+    # counting that wait gave number = 1 in one run and 60 in the next for the same call, and
+    # a per-call CPU time ×2–5 apart (cold caches, timer overhead), flagged as a change.
+    state = {"calls": 0}
+
+    def call():
+        state["calls"] += 1
+        if state["calls"] == 1:
+            time.sleep(0.01)  # descheduled: wall time passes, CPU time does not
+        start = time.process_time()
+        while time.process_time() - start < 5e-5:
+            pass
+
+    assert timing.calibrate(call, min_seconds=0.002) >= 20
