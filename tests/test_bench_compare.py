@@ -26,7 +26,8 @@ TASKS = [(transform, N, batch) for transform in ("hadamard", "dft") for N in (25
 # Machine models. "loaded": measured on the 2-core VM at load average 10–14 (quick runs of one
 # commit: per-repeat spread of calibrated CPU time 11 %, run-to-run spread of the medians 20 %,
 # and in about one task in ten a calibration off by 1.5–5× for the whole task, moving every
-# row of it). "idle": an assumed quiet machine, 3 % noise, 1 % of measurements disturbed.
+# row of it; since the calls per measurement come from CPU time the spread is 9–14 %, so the
+# model is the harsher case). "idle": an assumed quiet machine, 3 % noise, 1 % disturbed.
 LOADED = {"mismatch": 0.10, "repeat_noise": 0.08, "outliers": 0.10, "glitches": 0.1}
 IDLE = {"mismatch": 0.03, "repeat_noise": 0.03, "outliers": 0.01}
 
