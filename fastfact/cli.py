@@ -1,4 +1,4 @@
-"""Command line: ``fastfact info | bench | report`` (also ``python -m fastfact``)."""
+"""Command line: ``fastfact info | bench | report | asv-history`` (also ``python -m fastfact``)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,25 @@ def _report(args) -> int:
     return 0
 
 
+def _asv_history(args) -> int:
+    from pathlib import Path
+
+    from fastfact.bench.asv_history import write_history
+
+    config = Path(args.config)
+    results = args.results
+    if results is None:
+        if not config.exists():
+            from fastfact.bench.asv_history import HistoryError
+
+            raise HistoryError(f"no {config} here: pass the asv results folder")
+        results = config.parent / json.loads(config.read_text())["results_dir"]
+    page = write_history(results, args.out, machine=args.machine,
+                         config=config if config.exists() else None)
+    print(f"wrote {page}")
+    return 0
+
+
 def _jobs(text: str) -> int:
     try:
         return int(text)
@@ -91,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--against", metavar="OTHER",
                         help="another run to compare with (flags changes beyond the noise)")
     report.set_defaults(handler=_report)
+
+    history = commands.add_parser(
+        "asv-history", help="render the asv results of many commits as one offline HTML page")
+    history.add_argument("results", nargs="?", metavar="RESULTS",
+                         help="asv results folder (default: results_dir of --config)")
+    history.add_argument("--config", default="asv.conf.json", metavar="PATH",
+                         help="asv configuration: results_dir and regressions_thresholds "
+                              "(default: asv.conf.json)")
+    history.add_argument("--machine", metavar="NAME",
+                         help="the machine whose results to show (needed if there are several)")
+    history.add_argument("--out", default=".asv/history", metavar="DIR",
+                         help="output folder for index.html and figures/ (default: .asv/history)")
+    history.set_defaults(handler=_asv_history)
     return parser
 
 
@@ -125,7 +157,8 @@ _BENCH_EXTRA = {"pandas", "matplotlib", "tqdm", "threadpoolctl", "asv"}
 # The errors a user can fix, by the module that raises them: a handler imports what it needs,
 # so ``fastfact --help`` and ``fastfact info`` load neither the runner nor the report (pandas).
 _USER_ERRORS = {"fastfact.bench.suite": "SuiteError", "fastfact.bench.runner": "BenchError",
-                "fastfact.bench.report": "ReportError"}
+                "fastfact.bench.report": "ReportError",
+                "fastfact.bench.asv_history": "HistoryError"}
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -19,20 +19,17 @@ import html
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from fastfact.bench.claims import evaluate_claims
+from fastfact.bench.compare import compare_runs
 from fastfact.bench.figures import draw_figures
 from fastfact.bench.loading import ReportError, read_run
 from fastfact.bench.results import COLUMNS, write_text_atomic
 from fastfact.bench.tolerances import certificate_floor
 
-__all__ = ["ReportError", "compare_runs", "load_run", "write_report"]
+__all__ = ["ReportError", "load_run", "write_report"]
 
-TIME_BAND_FLOOR = 0.05  # timing changes below 5 % are never flagged
-ERROR_BAND_FLOOR = 0.01  # nor are error changes below 1 %
-_KEYS = ["kind", "target", "chain", "N", "batch", "dtype", "noise", "impl", "method"]
 
 
 def load_run(folder) -> tuple[pd.DataFrame, dict]:
@@ -152,44 +149,6 @@ def warnings_table(rows: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
-def compare_runs(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
-    """Run-vs-run medians with a noise band; ``flag`` marks changes beyond it.
-
-    Timings compare median ``seconds`` (IQR over repeats), accuracy tasks median
-    ``rel_error`` (IQR over seeds). The band of a comparison is the sum of both relative
-    IQRs, at least 5 % for times and 1 % for errors; a change ``new/old`` outside
-    ``[1/(1+band), 1+band]`` is flagged.
-    """
-    def summary(rows):
-        ok = rows[rows["status"] == "ok"].copy()
-        ok["metric"] = np.where(ok["kind"] == "factorize", "rel_error", "seconds")
-        ok["value"] = np.where(ok["kind"] == "factorize", ok["rel_error"], ok["seconds"])
-        return _quartile_summary(ok, [*_KEYS, "metric"], "value")
-
-    joined = summary(new).add_suffix("_new").join(summary(old).add_suffix("_old"), how="inner")
-    if joined.empty:
-        return pd.DataFrame()
-    floor = np.where(joined.index.get_level_values("metric") == "seconds",
-                     TIME_BAND_FLOOR, ERROR_BAND_FLOOR)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        band = np.maximum(floor, (joined["q3_new"] - joined["q1_new"]) / joined["median_new"]
-                          + (joined["q3_old"] - joined["q1_old"]) / joined["median_old"])
-        change = joined["median_new"] / joined["median_old"]
-    band = np.nan_to_num(band, nan=np.inf)
-    better = change < 1 / (1 + band)
-    worse = change > 1 + band
-    is_time = joined.index.get_level_values("metric") == "seconds"
-    flag = np.select([worse & is_time, better & is_time, worse, better],
-                     ["slower", "faster", "less accurate", "more accurate"], "")
-    return pd.DataFrame({
-        "old": joined["median_old"].map(lambda v: f"{v:.4g}"),
-        "new": joined["median_new"].map(lambda v: f"{v:.4g}"),
-        "new/old": change.map(lambda v: f"{v:.3f}"),
-        "band ±": [f"{b:.1%}" if np.isfinite(b) else "∞" for b in band],
-        "flag": flag,
-    }, index=joined.index).reset_index()
-
-
 # ---------------------------------------------------------------------------- documents
 def _machine_block(meta: dict) -> list[tuple[str, str]]:
     machine, run = meta.get("machine", {}), meta.get("run", {})
@@ -270,10 +229,15 @@ def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
     ]
     if other is not None:
         other_rows, other_meta = other
+        comparison = compare_runs(rows, other_rows)
         sections.append((f"Against {other_meta['suite']['name']} run of "
                          f"{other_meta.get('run', {}).get('started')}",
-                         "Changes beyond the noise band are flagged.",
-                         compare_runs(rows, other_rows)))
+                         "Timings are compared on CPU time ÷ the calibration workload of the "
+                         "same repeat, corrected for the drift of the peers of each task, "
+                         "within a band from the repeats and the run-to-run spread; errors seed "
+                         "by seed (docs/benchmarking.md, \"Comparing runs\"). "
+                         + comparison.summary(),
+                         comparison.display()))
     return sections
 
 

@@ -28,8 +28,9 @@ __all__ = ["COLUMNS", "SET_ASIDE", "Repair", "RowsFile", "RowsWriter", "read_jso
 COLUMNS = [
     "suite", "task", "task_rows", "kind", "impl", "method", "layout", "reference", "target",
     "chain", "factors", "N", "batch", "dtype", "noise", "noise_model", "seed", "threads",
-    "repeat", "number", "seconds", "time_ratio", "wall_seconds", "rel_error", "oracle",
-    "lower_bound", "upper_bound", "bound_ratio", "flops", "peak_bytes", "status", "error", "warnings",
+    "repeat", "number", "seconds", "time_ratio", "cpu_seconds", "calibration_cpu_seconds",
+    "wall_seconds", "rel_error", "oracle", "lower_bound", "upper_bound", "bound_ratio", "flops",
+    "peak_bytes", "status", "error", "warnings",
 ]
 SET_ASIDE = "set-aside.csv"  # records a resume took out of rows.csv, with the reason
 _REASON = "set_aside_reason"

@@ -14,9 +14,11 @@ A crash or a timeout of the process running a task cannot be caught inside it:
 reports which through ``progress``) and the task to run again without it.
 
 Every contender goes through the same protocol: absent → an ``absent`` row; warm-up on a tiny
-case; ``prepare``; then either the timing protocol (timing tasks: all contenders interleaved,
-ratios to the first that ran) or, for accuracy tasks, one call timed alone followed by a
-separate, untimed call under ``tracemalloc`` for the peak memory.
+case; ``prepare``; then either the timing protocol (timing tasks: all contenders and the
+calibration workload interleaved, ratios to the first contender that ran, the CPU time of
+each measurement and the calibration's of the same repeat in every row) or, for accuracy
+tasks, one call timed alone followed by a separate, untimed call under ``tracemalloc`` for the
+peak memory.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import warnings
 from fastfact import impls
 from fastfact._validation import set_workers
 from fastfact.bench.cases import WORKLOADS
-from fastfact.bench.timing import TimingFailure, calibrate, time_interleaved
+    return _timing_rows(base, wall, cpu, numbers, next(iter(runs)), details) + \
 
 __all__ = ["INTERLEAVED", "PREPARING", "execute", "lost_task"]
 
@@ -68,15 +70,20 @@ def _error_message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _timing_rows(base, seconds, numbers, reference, details) -> list[dict]:
-    """Rows of a timed comparison: one per contender and repeat, with paired ratios."""
+def _timing_rows(base, wall, cpu, numbers, reference, details) -> list[dict]:
+    """Rows of a timed comparison: one per contender and repeat, with paired ratios and the
+    calibration's CPU time of the same repeat."""
+    wall.pop(CALIBRATION)
+    calibration = cpu.pop(CALIBRATION)
     rows = []
-    for label, samples in seconds.items():
+    for label, samples in wall.items():
         for repeat, value in enumerate(samples):
             rows.append({
                 **base, **details[label], "repeat": repeat, "number": numbers[label],
                 "seconds": value, "reference": reference,
-                "time_ratio": seconds[reference][repeat] / value,
+                "time_ratio": wall[reference][repeat] / value,
+                "cpu_seconds": cpu[label][repeat],
+                "calibration_cpu_seconds": calibration[repeat],
             })
     return rows
 
@@ -120,18 +127,29 @@ def _run_timed(task: dict, progress) -> list[dict]:
                 continue
             runs[label] = timed.run
             details[label] = {**row, **verdict}
+        if not runs:
+            return _problem_rows(base, problems)
+        # The calibration workload runs interleaved with the contenders (a same-run ruler).
+        runs[CALIBRATION] = calibration_workload()
+        numbers[CALIBRATION] = calibrate(runs[CALIBRATION], task["min_seconds"])
         progress(INTERLEAVED)
-        while runs:
+        while len(runs) > 1:
             try:
-                seconds = time_interleaved(runs, numbers, task["repeats"])
+                wall, cpu = time_interleaved(runs, numbers, task["repeats"])
                 break
             except TimingFailure as failure:  # time the others again, without it
                 del runs[failure.name], details[failure.name]
                 row = next(c["row"] for c in task["contenders"] if c["label"] == failure.name)
                 problems.append(("error", _error_message(failure.__cause__), row))
-        if not runs:
+        if len(runs) == 1:  # every contender failed: only the calibration is left
             return _problem_rows(base, problems)
-    return _timing_rows(base, seconds, numbers, next(iter(runs)), details) + \
+from fastfact.bench.timing import (
+    CALIBRATION,
+    TimingFailure,
+    calibrate,
+    calibration_workload,
+    time_interleaved,
+)
         _problem_rows(base, problems)
 
 

@@ -5,6 +5,13 @@ turn (the order rotates between repeats), so slow drifts of a shared machine hit
 alike and the per-repeat ratios are meaningful. A measurement runs ``number`` calls in a loop,
 with ``number`` chosen so that it lasts at least ``min_seconds``; the per-call time is
 recorded.
+
+Each measurement records the wall time and the CPU time of the process. Every timing task
+also times the :func:`calibration_workload`, interleaved like one more implementation: a fixed
+numpy computation that shares no code with fastfact or any peer. Its per-repeat CPU time is
+the unit in which runs and commits are compared (:mod:`fastfact.bench.compare`): a CPU time
+divided by the calibration's of the same repeat does not move when other processes take the
+cores (that is wall time only) nor when the whole machine gets slower or faster.
 """
 
 from __future__ import annotations
@@ -14,7 +21,11 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["TimingFailure", "calibrate", "quartiles", "time_interleaved"]
+__all__ = ["CALIBRATION", "TimingFailure", "calibrate", "calibration_workload", "quartiles",
+           "time_interleaved"]
+
+CALIBRATION = "calibration"  # its label among the runs of a timing task
+CALIBRATION_SIZE = 1 << 15  # doubles: 256 KiB per array, resident in L2 like a mid-size batch
 
 
 class TimingFailure(RuntimeError):
@@ -26,16 +37,49 @@ class TimingFailure(RuntimeError):
         self.name = name
 
 
-def _measure(run: Callable[[], object], number: int) -> float:
-    start = time.perf_counter()
+def calibration_workload(size: int = CALIBRATION_SIZE):
+    """The fixed workload timed in every timing task: one radix-2 pass in plain numpy.
+
+    ``y = ((x_0 + x_1)/2, (x_0 − x_1)/2)`` over the two halves of ``size`` doubles, then
+    ``x ← y``: memory traffic and arithmetic of the same kind as one butterfly factor, with
+    values that stay bounded however often it runs. It depends on numpy alone, so a change of
+    fastfact or of a peer cannot move it.
+
+    Returns
+    -------
+    callable
+        ``run()``, the work to time.
+
+    Examples
+    --------
+    >>> run = calibration_workload(8)
+    >>> run()
+    """
+    x = np.random.default_rng(0).standard_normal(size)
+    y = np.empty_like(x)
+    half = size // 2
+
+    def run() -> None:
+        np.add(x[:half], x[half:], out=y[:half])
+        np.subtract(x[:half], x[half:], out=y[half:])
+        np.multiply(y, 0.5, out=x)
+
+    return run
+
+
+def _measure(run: Callable[[], object], number: int) -> tuple[float, float]:
+    """Per-call wall and CPU seconds of ``number`` calls of ``run``."""
+    cpu, start = time.process_time(), time.perf_counter()
     for _ in range(number):
         run()
-    return (time.perf_counter() - start) / number
+    wall = time.perf_counter() - start
+    return wall / number, (time.process_time() - cpu) / number
 
 
 def calibrate(run: Callable[[], object], min_seconds: float, max_number: int = 1 << 20) -> int:
     """Number of calls of ``run`` per measurement so that one lasts at least ``min_seconds``.
 
+    The duration is the smaller of the CPU and wall times, the time the work itself takes.
     ``run`` is called at least once (this is the warm-up on the real input).
 
     Parameters
@@ -49,7 +93,10 @@ def calibrate(run: Callable[[], object], min_seconds: float, max_number: int = 1
     """
     number = 1
     while True:
-        seconds = _measure(run, number) * number
+        # the work's duration: CPU time, unless threads make it exceed the wall time. The wall
+        # time alone counts the waits for a busy core, which gave number = 1 in one run and 60
+        # in the next for the same call, and per-call times ×2–5 apart.
+        seconds = min(_measure(run, number)) * number
         if seconds >= min_seconds or number >= max_number:
             return number
         # aim past the target from the observed rate, at most ×10 per step
@@ -61,8 +108,13 @@ def time_interleaved(
     runs: Mapping[str, Callable[[], object]],
     numbers: Mapping[str, int],
     repeats: int,
-) -> dict[str, list[float]]:
-    """Per-call seconds of each ``runs[name]`` over ``repeats`` interleaved measurements.
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per-call wall and CPU seconds of each ``runs[name]`` over ``repeats`` interleaved
+    measurements.
+
+    The CPU time (``time.process_time``: every thread of this process) does not count the
+    time the process waits while other processes hold the cores, so on a shared machine it
+    varies far less than the wall time; it is what runs are compared on.
 
     Parameters
     ----------
@@ -75,9 +127,9 @@ def time_interleaved(
 
     Returns
     -------
-    dict of str to list of float
-        ``seconds[name][r]`` is the per-call time of repeat ``r``; all names were measured in
-        repeat ``r`` before any was measured in repeat ``r + 1``.
+    wall, cpu : dict of str to list of float
+        ``wall[name][r]`` and ``cpu[name][r]`` are the per-call times of repeat ``r``; all
+        names were measured in repeat ``r`` before any was measured in repeat ``r + 1``.
 
     Raises
     ------
@@ -85,15 +137,18 @@ def time_interleaved(
         A call raised (any ``Exception`` or ``SystemExit``); it names the implementation.
     """
     names = list(runs)
-    seconds: dict[str, list[float]] = {name: [] for name in names}
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for repeat in range(repeats):
         shift = repeat % len(names)
         for name in names[shift:] + names[:shift]:
             try:
-                seconds[name].append(_measure(runs[name], numbers[name]))
+                elapsed, used = _measure(runs[name], numbers[name])
             except (Exception, SystemExit) as exc:
                 raise TimingFailure(name) from exc
-    return seconds
+            wall[name].append(elapsed)
+            cpu[name].append(used)
+    return wall, cpu
 
 
 def quartiles(values) -> tuple[float, float, float]:

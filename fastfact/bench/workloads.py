@@ -17,6 +17,7 @@ import fastfact as ff
 from fastfact import targets
 from fastfact._validation import complex_dtype
 from fastfact.bench.references import dft_reference, factors_reference, hadamard_reference
+from fastfact.transforms import standard_gaussian
 
 __all__ = [
     "CHAINS",
@@ -28,6 +29,7 @@ __all__ = [
     "Transform",
     "build_target",
     "lookup",
+    "random_monarch",
     "working_dtype",
 ]
 
@@ -64,6 +66,25 @@ class Transform:
     oracle: str
 
 
+def _monarch(N: int):
+    m = math.isqrt(N)
+    if m * m != N:
+        raise ValueError(f"the monarch chain needs N = m², got N = {N}")
+    return ff.monarch_chain(m)
+
+
+def random_monarch(N: int, dtype, seed: int) -> ff.KSOperator:
+    """Monarch product ``[(1, m, m, m), (m, m, m, 1)]`` (``N = m²``) with Gaussian twiddles.
+
+    The large-block KS pattern of [D22]: two factors of ``m`` dense ``m × m`` blocks each.
+    """
+    rng = np.random.default_rng(seed)
+    chain = _monarch(N)
+    dtype = np.dtype(dtype)
+    return ff.KSOperator([standard_gaussian(p.twiddle_shape, dtype.kind == "c", rng).astype(dtype)
+                          for p in chain], chain)
+
+
 TRANSFORMS: dict[str, Transform] = {
     transform.name: transform
     for transform in (
@@ -78,6 +99,9 @@ TRANSFORMS: dict[str, Transform] = {
         Transform("random-butterfly", "butterfly with i.i.d. Gaussian twiddles", False,
                   lambda N, dtype, seed: ff.random_butterfly(N, dtype=dtype, seed=seed),
                   factors_reference, "its factors applied one by one (einsum)"),
+        Transform("random-monarch", "Monarch (two factors of √N blocks √N × √N), Gaussian",
+                  False, random_monarch, factors_reference,
+                  "its factors applied one by one (einsum)"),
     )
 }
 
@@ -157,13 +181,6 @@ NOISE_MODELS: dict[str, Callable] = {
     # [LZRG22]: complex Gaussian noise of variance ``level`` per real and imaginary part
     "icassp": lambda A, level, seed: targets.icassp_noisy(A, variance=level, seed=seed),
 }
-
-
-def _monarch(N: int):
-    m = math.isqrt(N)
-    if m * m != N:
-        raise ValueError(f"the monarch chain needs N = m², got N = {N}")
-    return ff.monarch_chain(m)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ array([[1.],
 'columns'
 """
 
-from fastfact.impls import dense, faust, fft, fwht, native  # noqa: F401  (they register)
+from fastfact.impls import bmm, dense, faust, fft, fwht, native, sparse  # noqa: F401  (they register)
 from fastfact.impls._protocol import (
     ANY_TRANSFORM,
     ApplyCase,

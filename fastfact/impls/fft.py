@@ -1,4 +1,4 @@
-"""FFT libraries computing the DFT: numpy.fft, scipy.fft and FFTW (pyfftw).
+"""FFT libraries computing the DFT: numpy.fft, scipy.fft, ducc0 and FFTW (pyfftw).
 
 Convention (checked in ``tests/test_impls.py``): ``np.fft.fft`` is the unnormalised,
 natural-order DFT ``F_N[j, k] = exp(−2πi jk/N)``, as ``fastfact.dft``. Each library transforms
@@ -14,7 +14,7 @@ import numpy as np
 from fastfact.impls._protocol import Implementation, PreparedApply, import_quietly
 from fastfact.impls._registry import register
 
-__all__ = ["NumpyFFT", "PyFFTW", "ScipyFFT"]
+__all__ = ["Ducc0FFT", "NumpyFFT", "PyFFTW", "ScipyFFT"]
 
 
 class NumpyFFT(Implementation):
@@ -47,6 +47,28 @@ class ScipyFFT(Implementation):
         return PreparedApply(lambda: fft.fft(rows, axis=-1, workers=workers), "rows")
 
 
+class Ducc0FFT(Implementation):
+    """``ducc0.fft.c2c(rows, axes=(-1,), out=buffer, nthreads=threads)``.
+
+    ducc0 (the successor of pocketfft by its author) takes real input as it is, with a
+    real-to-complex transform inside; the output goes to a preallocated complex array.
+    """
+
+    name = "ducc0"
+    kind = "apply"
+    summary = "ducc0.fft.c2c (nthreads=threads, preallocated output)"
+    distribution = module = "ducc0"
+    transforms = ("dft",)
+    layout = "rows"
+
+    def prepare(self, case) -> PreparedApply:
+        ducc_fft = import_quietly("ducc0").fft
+        rows, threads = case.rows(), case.threads
+        out = np.empty(rows.shape, dtype=np.result_type(rows.dtype, np.complex64))
+        return PreparedApply(lambda: ducc_fft.c2c(rows, axes=(-1,), out=out, nthreads=threads),
+                             "rows")
+
+
 class PyFFTW(Implementation):
     """``plan(rows)`` with ``plan = pyfftw.builders.fft(rows, …)`` planned with FFTW_MEASURE.
 
@@ -72,6 +94,6 @@ class PyFFTW(Implementation):
         return PreparedApply(lambda: plan(rows), "rows")
 
 
-for _implementation in (NumpyFFT(), ScipyFFT(), PyFFTW()):
+for _implementation in (NumpyFFT(), ScipyFFT(), Ducc0FFT(), PyFFTW()):
     register(_implementation)
 del _implementation
