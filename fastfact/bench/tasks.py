@@ -30,7 +30,13 @@ import warnings
 from fastfact import impls
 from fastfact._validation import set_workers
 from fastfact.bench.cases import WORKLOADS
-    return _timing_rows(base, wall, cpu, numbers, next(iter(runs)), details) + \
+from fastfact.bench.timing import (
+    CALIBRATION,
+    TimingFailure,
+    calibrate,
+    calibration_workload,
+    time_interleaved,
+)
 
 __all__ = ["INTERLEAVED", "PREPARING", "execute", "lost_task"]
 
@@ -143,13 +149,7 @@ def _run_timed(task: dict, progress) -> list[dict]:
                 problems.append(("error", _error_message(failure.__cause__), row))
         if len(runs) == 1:  # every contender failed: only the calibration is left
             return _problem_rows(base, problems)
-from fastfact.bench.timing import (
-    CALIBRATION,
-    TimingFailure,
-    calibrate,
-    calibration_workload,
-    time_interleaved,
-)
+    return _timing_rows(base, wall, cpu, numbers, next(iter(runs)), details) + \
         _problem_rows(base, problems)
 
 
