@@ -14,7 +14,9 @@ import pytest
 from fastfact.bench.lock import RunFolderBusy, RunLock
 from fastfact.bench.results import (
     COLUMNS,
+    NUMERIC_COLUMNS,
     SET_ASIDE,
+    TEXT_COLUMNS,
     RowsWriter,
     read_rows,
     repair_for_resume,
@@ -26,6 +28,25 @@ from fastfact.bench.results import (
 def _block(task, count, seconds=0.5):
     return [{"task": task, "task_rows": count, "impl": "x", "method": "m", "repeat": r,
              "status": "ok", "seconds": seconds + r} for r in range(count)]
+
+
+def test_every_column_is_either_text_or_numeric_and_numbers_read_back_as_numbers(tmp_path):
+    """Regression: cpu_seconds was added to COLUMNS but not to the loader's numeric list, so it
+    read back as text under pandas 3 and the comparison crashed."""
+    from fastfact.bench.loading import read_run
+
+    assert TEXT_COLUMNS <= set(COLUMNS)
+    assert set(NUMERIC_COLUMNS) | TEXT_COLUMNS == set(COLUMNS)
+    run = tmp_path / "run"
+    run.mkdir()
+    row = {c: 1.5 for c in NUMERIC_COLUMNS} | {c: "x" for c in TEXT_COLUMNS}
+    row |= {"kind": "apply", "status": "ok", "task": "t", "task_rows": 1}
+    RowsWriter(run / "rows.csv", "quick").append([row])
+    write_json(run / "meta.json", {"suite": {"name": "quick", "source": "quick.toml",
+                                            "digest": "0", "settings": {"threads": 1}}})
+    rows, _ = read_run(run)
+    for column in NUMERIC_COLUMNS:
+        assert rows[column].dtype.kind == "f" or rows[column].dtype.kind == "i", column
 
 
 def _records(path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fastfact.bench.results import read_json, read_rows
+from fastfact.bench.results import NUMERIC_COLUMNS, read_json, read_rows
 
 __all__ = ["ReportError", "read_run"]
 
@@ -53,9 +53,6 @@ def read_run(folder) -> tuple[pd.DataFrame, dict]:
     return rows, meta
 
 
-_NUMERIC = ("task_rows", "factors", "N", "batch", "noise", "seed", "threads", "repeat",
-            "number", "seconds", "time_ratio", "wall_seconds", "rel_error", "lower_bound",
-            "upper_bound", "bound_ratio", "flops", "peak_bytes")
 _REQUIRED = ("kind", "status", "task", "task_rows")  # columns a rows.csv must have
 _NOT_EMPTY = ("kind", "status")  # values a row must have
 _MISSING = ["", "nan", "NaN", "-nan"]  # in a numeric column; inf and -inf are numbers
@@ -65,7 +62,7 @@ def _row_problem(row: dict) -> str | None:
     for column in _NOT_EMPTY:
         if not row.get(column):
             return f"no {column}"
-    for column in _NUMERIC:
+    for column in NUMERIC_COLUMNS:
         value = row.get(column, "")
         if value:
             try:
@@ -119,9 +116,9 @@ def _read_rows(path: Path) -> tuple[pd.DataFrame, list[str]]:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, *valid])
     buffer.seek(0)
-    missing_values = {c: _MISSING if c in _NUMERIC else [""] for c in header}
+    missing_values = {c: _MISSING if c in NUMERIC_COLUMNS else [""] for c in header}
     frame = pd.read_csv(buffer, keep_default_na=False, na_values=missing_values,
-                        dtype={c: str for c in header if c not in _NUMERIC})
+                        dtype={c: str for c in header if c not in NUMERIC_COLUMNS})
     return frame, [f"{count} row{'s' if count > 1 else ''}: {reason} (skipped)"
                    for reason, count in problems.items()]
 

@@ -22,8 +22,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["COLUMNS", "SET_ASIDE", "Repair", "RowsFile", "RowsWriter", "read_json",
-           "read_rows", "repair_for_resume", "write_json", "write_text_atomic"]
+__all__ = ["COLUMNS", "NUMERIC_COLUMNS", "SET_ASIDE", "TEXT_COLUMNS", "Repair", "RowsFile",
+           "RowsWriter", "read_json", "read_rows", "repair_for_resume", "write_json", "write_text_atomic"]
 
 COLUMNS = [
     "suite", "task", "task_rows", "kind", "impl", "method", "layout", "reference", "target",
@@ -32,6 +32,12 @@ COLUMNS = [
     "wall_seconds", "rel_error", "oracle", "lower_bound", "upper_bound", "bound_ratio", "flops",
     "peak_bytes", "status", "error", "warnings",
 ]
+# The columns that hold text; every other column of COLUMNS holds a number.
+TEXT_COLUMNS = frozenset({
+    "suite", "task", "kind", "impl", "method", "layout", "reference", "target", "chain",
+    "dtype", "noise_model", "oracle", "status", "error", "warnings",
+})
+NUMERIC_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
 SET_ASIDE = "set-aside.csv"  # records a resume took out of rows.csv, with the reason
 _REASON = "set_aside_reason"
 # What identifies a row within its task's block (contenders x repeats).
