@@ -50,23 +50,26 @@ def test_finished_tasks_are_not_recomputed_when_their_worker_dies(tmp_path, sche
     """Audit: killing the only worker left the run stuck, and a new worker recomputed every
     finished task."""
     address, client = scheduler
-    notes = []
-    executor = DaskExecutor(client, 60.0, _lost, notes.append, no_workers_timeout=120)
-    first = _start_worker(address)
+    notes, workers = [], []
+
+    def notify(message):  # the replacement joins only once the run has seen the cluster empty
+        notes.append(message)
+        workers.append(_start_worker(address))
+
+    executor = DaskExecutor(client, 60.0, _lost, notify, no_workers_timeout=120)
+    workers.append(_start_worker(address))
     client.wait_for_workers(1, timeout=120)
-    results, second = [], None
+    results = []
     try:
         for result in executor.map_unordered(logged, _items(tmp_path, 6, 0.5)):
             results.append(result)
             if len(results) == 2:
-                first.send_signal(signal.SIGKILL)
-                first.wait()
-                second = _start_worker(address)
+                workers[0].send_signal(signal.SIGKILL)
+                workers[0].wait()
     finally:
-        for worker in (first, second):
-            if worker is not None:
-                worker.kill()
-                worker.wait()
+        for worker in workers:
+            worker.kill()
+            worker.wait()
     assert sorted(r[0] for r in results) == list(range(6))
     finished_before_the_kill = [r[0] for r in results[:2]]
     ran = _ran(tmp_path)
