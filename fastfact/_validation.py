@@ -1,4 +1,4 @@
-"""Argument checkers, the one dtype rule and the ``workers`` convention (layer 0 of DESIGN.md).
+"""Argument checkers, the one dtype rule and the ``workers`` convention (layer 0 of docs/architecture.md).
 
 Every public function validates its arguments here before any work, so that bad input raises a
 ``TypeError`` (wrong kind of value) or ``ValueError`` (right kind, bad value) whose message names

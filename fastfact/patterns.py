@@ -6,7 +6,7 @@ A KS pattern ``(a, b, c, d)`` is the support ``I_a ⊗ 1_{b×c} ⊗ I_d`` of sha
 (docs/algorithms.md §1.1). A *chain* is a sequence of patterns ``π_0 … π_{L−1}`` whose
 product ``B_0 ⋯ B_{L−1}`` is well defined and again KS (§1.3).
 
-This module is pure Python + numpy (layer 1 of DESIGN.md).
+This module is pure Python + numpy (layer 1 of docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from fastfact import _validation as v
 
-# The dtype rule written out as a table (DESIGN.md "Dtypes"): what data of each kind is computed in.
+# The dtype rule as a table (docs/architecture.md "Dtypes"): what data of each kind is computed in.
 COMPUTED_IN = {
     "bool": "float64", "int8": "float64", "uint8": "float64", "int16": "float64",
     "uint16": "float64", "int32": "float64", "uint32": "float64", "int64": "float64",

@@ -1,4 +1,4 @@
-"""Benchmark suites, runner, machine metadata and reports (layer 7 of DESIGN.md).
+"""Benchmark suites, runner, machine metadata and reports (layer 7 of docs/architecture.md).
 
 ``fastfact bench --suite quick`` runs :func:`run_suite` on :func:`load_suite("quick")
 <load_suite>`; ``fastfact report RUN`` calls :func:`write_report`.

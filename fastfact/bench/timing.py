@@ -1,4 +1,4 @@
-"""The timing protocol of DESIGN.md: warm-up, calibrated inner loops, interleaved repeats.
+"""The timing protocol of docs/architecture.md: warm-up, calibrated inner loops, interleaved repeats.
 
 Every implementation compared in one task is timed in the same process, one repeat of each in
 turn (the order rotates between repeats), so slow drifts of a shared machine hit all of them
