@@ -12,7 +12,8 @@ left-to-right and right-to-left — the squared error is the sum of the split re
     ‖A − Â‖² ≤ Σ_s E_s(A)² ≤ (L − 1)·max_s E_s(A)² ≤ (L − 1)·E*(A)²,
 
 ``E_s(A)`` the optimal error of the two-factor problem cut after factor ``s``. It is not proved for
-other trees and is false for the balanced tree (``err²/Σ_s E_s² = 1.0037`` on a 16 × 16 target,
+other trees (the proof fails for the balanced tree, and a 16 × 16 target with
+``err²/Σ_s E_s² = 1.0037`` is reported there, which our own searches have not reproduced:
 docs/algorithms.md §4.6); without orthonormalization it fails for every tree (twice the bound on
 the 8 × 8 target of ``tests/data``). ``Factorization.upper_bound`` is therefore None there.
 """
