@@ -101,25 +101,30 @@ class _RelaxedObjective:
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         twiddles = self.packing.unpack(x[:-3])
         weights = 1.0 / (1.0 + np.exp(-x[-3:]))
-        partial = [self.product(twiddles)]
+        # transposed throughout: a column permutation of Z is a (fast) row gather of Zᵀ
+        partial = [np.ascontiguousarray(self.product(twiddles).T)]
         for t, q in self.maps:
-            Z = partial[-1]
-            partial.append(weights[t] * Z + (1 - weights[t]) * Z[:, q])
-        residual = partial[-1] - self.problem.A
+            W = partial[-1]
+            mixed = weights[t] * W
+            mixed += (1 - weights[t]) * W[q]
+            partial.append(mixed)
+        residual = partial[-1] - self.problem.A.T
         loss = float(np.vdot(residual, residual).real)
-        G = 2.0 * residual  # ∂loss/∂Re Z + i ∂loss/∂Im Z
+        G = 2.0 * residual  # (∂loss/∂Re Z + i ∂loss/∂Im Z)ᵀ
         logit_grad = np.zeros(3)
         for k in range(len(self.maps) - 1, -1, -1):
-            (t, q), s, Z = self.maps[k], weights[self.maps[k][0]], partial[k]
-            logit_grad[t] += float(np.vdot(G, Z - Z[:, q]).real) * s * (1 - s)
-            G = s * G + (1 - s) * G[:, self.inverse[k]]
+            (t, q), s, W = self.maps[k], weights[self.maps[k][0]], partial[k]
+            logit_grad[t] += float(np.vdot(G, W - W[q]).real) * s * (1 - s)
+            G_next = s * G
+            G_next += (1 - s) * G[self.inverse[k]]
+            G = G_next
         grads = [None] * len(twiddles)
 
         def record(ell, gram, normal):
             grads[ell] = gram
             return twiddles[ell]
 
-        sweep(np.ascontiguousarray(G), list(twiddles), self.problem.chain, record)
+        sweep(np.ascontiguousarray(G.T), list(twiddles), self.problem.chain, record)
         return loss, np.concatenate([self.packing.pack(grads), logit_grad])
 
 
