@@ -26,13 +26,17 @@ _VERDICT_CLASSES = {"reproduced": "good", "partial": "mixed", "not reproduced": 
 
 @dataclass
 class Section:
-    """One section: heading (``level`` 2 or 3), text, optional table, optional figures."""
+    """One section: heading (``level`` 2 or 3), text, optional table, optional figures.
+
+    ``collapse``: whether the HTML may collapse the table when it is long.
+    """
 
     heading: str
     text: str = ""
     table: pd.DataFrame | None = None
     level: int = 2
     figures: list = field(default_factory=list)  # (caption, png path) pairs
+    collapse: bool = True
 
 
 # ---------------------------------------------------------------------------- machine
@@ -133,14 +137,14 @@ def _cell(column: str, value) -> str:
     return f"<td{attribute}>{html.escape(text)}</td>"
 
 
-def _html_table(frame: pd.DataFrame) -> str:
+def _html_table(frame: pd.DataFrame, collapse: bool) -> str:
     if frame.empty:
         return "<p><em>none</em></p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(_cell(str(c), v) for c, v in zip(frame.columns, row))
                    + "</tr>" for row in frame.itertuples(index=False))
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    if len(frame) > COLLAPSE_ROWS:
+    if collapse and len(frame) > COLLAPSE_ROWS:
         return f"<details><summary>{len(frame)} rows (click to expand)</summary>{table}</details>"
     return table
 
@@ -155,7 +159,7 @@ def render_html(title: str, intro: str, sections: list[Section]) -> str:
         if section.text:
             parts.append(f"<p>{_inline(section.text)}</p>")
         if section.table is not None:
-            parts.append(_html_table(section.table))
+            parts.append(_html_table(section.table, section.collapse))
         for caption, path in section.figures:
             data = base64.b64encode(Path(path).read_bytes()).decode()
             parts.append(f"<figure><img alt='{html.escape(caption)}' "

@@ -26,16 +26,19 @@ _MARKERS = "osD^vP*Xh<>"  # one per noise level on the Pareto plot
 def colour_map(rows: pd.DataFrame) -> dict[str, tuple]:
     """One colour per implementation (apply rows) and per method (factorization rows).
 
-    Names are sorted, so a name keeps its colour as long as the set of names is the same;
-    ``fastfact`` (the apply reference) is always black.
+    Names are sorted and coloured in order from a list of distinct colours (tab10, then
+    Dark2 and Set1), apply implementations and factorization methods separately (no figure
+    shows both), so a name keeps its colour as long as the set of names of its kind is the
+    same; ``fastfact`` (the apply reference) is always black.
     """
     from matplotlib import colormaps
 
+    palette = [c for name in ("tab10", "Dark2", "Set1") for c in colormaps[name].colors]
     apply = rows["kind"] == "apply"
-    names = sorted(set(rows.loc[apply, "impl"].dropna()) | set(rows.loc[~apply, "method"].dropna()))
-    names = [n for n in names if n != "fastfact"]
-    palette = colormaps["tab10" if len(names) <= 10 else "tab20"].colors
-    mapping = {name: palette[i % len(palette)] for i, name in enumerate(names)}
+    mapping = {}
+    for names in (set(rows.loc[apply, "impl"].dropna()), set(rows.loc[~apply, "method"].dropna())):
+        ordered = sorted(names - {"fastfact"})
+        mapping.update({name: tuple(palette[i % len(palette)]) for i, name in enumerate(ordered)})
     mapping["fastfact"] = (0.0, 0.0, 0.0)
     return mapping
 
@@ -78,7 +81,7 @@ def draw_figures(rows: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
         _shared_legend(fig, axes)
         fig.suptitle(textwrap.fill(caption, 110), fontsize=11)
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=90)
+        fig.savefig(path, dpi=90, bbox_inches="tight")
         plt.close(fig)
         figures.append((caption, path))
     return figures
@@ -137,14 +140,14 @@ def _panel_title(columns, key) -> str:
 def _tidy_log_axes(ax) -> None:
     """Decimal log axes label their major ticks only, 1, 2 and 5 per decade on short ranges
     (matplotlib's minor tick labels overlap there); the base-2 N axes are left alone."""
-    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
         if axis.get_scale() != "log" or getattr(axis.get_transform(), "base", 10) != 10:
             continue
         if low > 0 and np.log10(high / low) < 1.5:
             axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            axis.set_major_formatter(LogFormatterSciNotation(base=10, labelOnlyBase=False))
+            axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
         axis.set_minor_formatter(NullFormatter())
 
 
@@ -235,8 +238,9 @@ def _plot_bound_ratio(ax, panel, colours):
     factors = panel.groupby("N")["factors"].first()
     ax.plot(factors.index, [guarantee(L) for L in factors.values], "k:", lw=0.8,
             label="√(L−1): proved for the orthonormalized comb trees only")
+    ax.set_yscale("log")
     _log2_x(ax)
-    ax.set_ylabel("error / lower bound")
+    ax.set_ylabel("error / lower bound (≥ 1)")
 
 
 _FIGURES = [

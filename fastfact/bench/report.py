@@ -182,12 +182,18 @@ def _sections(rows, meta, other, figures) -> list[Section]:
     claims = meta["suite"].get("claims") or []
     claims_table = evaluate_claims(claims, rows[rows["status"] == "ok"]) if claims else None
     verdicts = [] if claims_table is None else claims_table["verdict"].tolist()
-    sections = [Section("Headline", _HEADLINE_TEXT, headline_table(rows, claims, verdicts))]
+    headline = headline_table(rows, claims, verdicts)
+    text = _HEADLINE_TEXT
+    if claims_table is None:
+        headline = headline.drop(columns="claims")
+        text = text[:text.index(" Claims:")]
+    sections = [Section("Headline", text, headline, collapse=False)]
     if meta.get("input_problems"):
         sections.append(Section("Input problems", "Rows of rows.csv that could not be used, "
                                 "counted by kind.", pd.DataFrame({"problem": meta["input_problems"]})))
     if claims_table is not None:
-        sections.append(Section("Paper says / we measure", _CLAIMS_TEXT, claims_table))
+        sections.append(Section("Paper says / we measure", _CLAIMS_TEXT, claims_table,
+                                collapse=False))
     if figures:
         sections.append(Section("Figures", "Each method and implementation has one colour in "
                                 "every figure.", figures=figures))
