@@ -7,9 +7,12 @@ is faster. The *speed-up* of the reference over a peer is its inverse, peer time
 time (> 1: the reference is faster). Medians come with their interquartile range (IQR) over
 the repeats (timings) or over the seeds (errors).
 
-``report.md`` links the figures (:mod:`fastfact.bench.figures`) saved under
-``<run>/figures/``; ``report.html`` embeds them (base64 PNG), so it is a single self-contained
-file.
+Both documents have the same sections, in this order: the headline table
+(:mod:`fastfact.bench.headline`), the claims with their verdicts (:mod:`fastfact.bench.claims`),
+the figures (:mod:`fastfact.bench.figures`), the detailed tables, the machine and the
+implementations. ``report.md`` links the figures saved under ``<run>/figures/``;
+``report.html`` embeds them (base64 PNG), so it is a single self-contained file
+(:mod:`fastfact.bench.document` renders both).
 """
 
 from __future__ import annotations
