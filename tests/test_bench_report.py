@@ -235,14 +235,14 @@ def test_every_figure_uses_one_colour_per_method():
         + [{"kind": "factorize_time", "method": "pyfaust", "impl": "pyfaust-butterfly",
             "N": 64, "seconds": 1.0, "target": "hadamard", "chain": "butterfly",
             "noise": 0.01, "dtype": "float64"}], columns=COLUMNS)
-    colours = figures.colour_map(rows)
-    assert colours == figures.colour_map(rows.iloc[::-1]) and colours["fastfact"] == (0, 0, 0)
-    assert len(set(colours.values())) == len(colours)
+    style = figures.Style.of(rows)
+    assert style.colour == figures.Style.of(rows.iloc[::-1]).colour
+    assert style.colour["fastfact"] == "#000000" and style.marker == {0.01: "o"}
+    assert len(set(style.colour.values())) == len(style.colour)
     fig, ax = plt.subplots()
-    figures._plot_time(ax, rows, colours)
+    figures._plot_time(ax, rows, style)
     lines = {line.get_label(): line.get_color() for line in ax.get_lines()}
-    assert {k: matplotlib.colors.to_rgb(v) for k, v in lines.items()} == {
-        k: tuple(colours[k]) for k in ("hier-l2r", "hier-r2l", "pyfaust")}
+    assert lines == {k: style.colour[k] for k in ("hier-l2r", "hier-r2l", "pyfaust")}
     notes = sorted(text.get_text() for text in ax.texts)
     assert notes == ["slope 1.00", "slope 1.00", "slope needs ≥ 2 sizes"]  # never "slope nan"
     plt.close(fig)

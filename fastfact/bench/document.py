@@ -130,11 +130,15 @@ def _inline(text: str) -> str:
 
 
 def _cell(column: str, value) -> str:
+    """A table cell: verdicts coloured, the cases of a claim's measurement one per line."""
     text = str(value)
     verdict = next((cls for name, cls in _VERDICT_CLASSES.items() if text.startswith(name)),
                    None) if column == "verdict" else None
     attribute = f" class='{verdict}'" if verdict else ""
-    return f"<td{attribute}>{html.escape(text)}</td>"
+    content = html.escape(text)
+    if column == "we measure":
+        content = "<br>".join(html.escape(part) for part in text.split("; "))
+    return f"<td{attribute}>{content}</td>"
 
 
 def _html_table(frame: pd.DataFrame, collapse: bool) -> str:

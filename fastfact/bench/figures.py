@@ -2,15 +2,17 @@
 
 Each figure is a :class:`_Figure` (which rows, how they split into panels, how a panel is
 drawn); :func:`draw_figures` draws those the rows of a run allow, as PNG files. Every method
-and implementation keeps one colour in all the figures of a report (:func:`colour_map`), and
-each figure has one legend, below its panels. Speed-ups are relative to each row's
-``reference`` (the implementation ``time_ratio`` refers to).
+and implementation keeps one colour in all the figures of a report and every noise level one
+marker (:class:`Style`); each figure has one legend, below its panels. Speed-ups are relative
+to each row's ``reference`` (the implementation ``time_ratio`` refers to).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,29 +20,39 @@ import pandas as pd
 
 from fastfact.bench.measures import fitted_slope, guarantee
 
-__all__ = ["colour_map", "draw_figures"]
+__all__ = ["PALETTE", "Style", "draw_figures"]
 
-_MARKERS = "osD^vP*Xh<>"  # one per noise level on the Pareto plot
+# tab10, then Paul Tol's "muted" scheme and navy: 20 colours far enough apart to tell lines
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf", "#332288", "#cc6677", "#117733", "#88ccee",
+           "#882255", "#44aa99", "#999933", "#aa4499", "#ddcc77", "#000080"]
+_MARKERS = "osD^vP*Xh<>"
 
 
-def colour_map(rows: pd.DataFrame) -> dict[str, tuple]:
-    """One colour per implementation (apply rows) and per method (factorization rows).
+@dataclass(frozen=True)
+class Style:
+    """Colours of implementations and methods, markers of noise levels, for all the figures.
 
-    Names are sorted and coloured in order from a list of distinct colours (tab10, then
-    Dark2 and Set1), apply implementations and factorization methods separately (no figure
-    shows both), so a name keeps its colour as long as the set of names of its kind is the
-    same; ``fastfact`` (the apply reference) is always black.
+    Names are sorted and coloured in order from :data:`PALETTE`, apply implementations and
+    factorization methods separately (no figure shows both), so a name keeps its colour as
+    long as the set of names of its kind is the same; ``fastfact`` (the apply reference) is
+    always black.
     """
-    from matplotlib import colormaps
 
-    palette = [c for name in ("tab10", "Dark2", "Set1") for c in colormaps[name].colors]
-    apply = rows["kind"] == "apply"
-    mapping = {}
-    for names in (set(rows.loc[apply, "impl"].dropna()), set(rows.loc[~apply, "method"].dropna())):
-        ordered = sorted(names - {"fastfact"})
-        mapping.update({name: tuple(palette[i % len(palette)]) for i, name in enumerate(ordered)})
-    mapping["fastfact"] = (0.0, 0.0, 0.0)
-    return mapping
+    colour: dict
+    marker: dict
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> Style:
+        apply = rows["kind"] == "apply"
+        colour = {}
+        for names in (set(rows.loc[apply, "impl"].dropna()),
+                      set(rows.loc[~apply, "method"].dropna())):
+            for i, name in enumerate(sorted(names - {"fastfact"})):
+                colour[name] = PALETTE[i % len(PALETTE)]
+        colour["fastfact"] = "#000000"
+        levels = sorted(rows.loc[~apply, "noise"].dropna().unique())
+        return cls(colour, {level: _MARKERS[i % len(_MARKERS)] for i, level in enumerate(levels)})
 
 
 def draw_figures(rows: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
@@ -55,13 +67,11 @@ def draw_figures(rows: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
 
     folder.mkdir(exist_ok=True)
     ok = rows[rows["status"] == "ok"]
-    colours = colour_map(ok)
+    style = Style.of(ok)
     figures = []
     for caption, name, draw in _FIGURES:
         frame = draw.select(ok)
-        if frame.empty:
-            continue
-        panels = draw.panels(frame)
+        panels = draw.panels(frame) if len(frame) else []
         if not panels:
             continue
         columns = min(3, len(panels))
@@ -69,7 +79,7 @@ def draw_figures(rows: pd.DataFrame, folder: Path) -> list[tuple[str, Path]]:
         fig, axes = plt.subplots(lines, columns, squeeze=False, layout="constrained",
                                  figsize=(4.8 * columns, 3.4 * lines + 0.9))
         for ax, (title, panel) in zip(axes.flat, panels, strict=False):
-            draw.plot(ax, panel, colours)
+            draw.plot(ax, panel, style)
             _tidy_log_axes(ax)
             ax.set_title(textwrap.fill(title, 48), fontsize=9)
             ax.grid(True, which="major", alpha=0.3)
@@ -138,15 +148,23 @@ def _panel_title(columns, key) -> str:
 
 
 def _tidy_log_axes(ax) -> None:
-    """Decimal log axes label their major ticks only, 1, 2 and 5 per decade on short ranges
-    (matplotlib's minor tick labels overlap there); the base-2 N axes are left alone."""
+    """Readable decimal log axes: major tick labels only (matplotlib's minor ones overlap on
+    short ranges), 1-2-5 (or 1…9) ticks on ranges under 1.5 decades (0.7), and a linear axis
+    for ranges under 0.3 decade, where a log axis would show no tick at all. The base-2 N
+    axes are left alone."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+    for axis, (low, high), set_scale in ((ax.xaxis, ax.get_xlim(), ax.set_xscale),
+                                         (ax.yaxis, ax.get_ylim(), ax.set_yscale)):
         if axis.get_scale() != "log" or getattr(axis.get_transform(), "base", 10) != 10:
             continue
-        if low > 0 and np.log10(high / low) < 1.5:
-            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        decades = np.log10(high / low) if low > 0 else math.inf
+        if decades < 0.3:
+            set_scale("linear")
+            continue
+        if decades < 1.5:
+            subs = (1.0, 2.0, 5.0) if decades >= 0.7 else tuple(float(k) for k in range(1, 10))
+            axis.set_major_locator(LogLocator(base=10, subs=subs))
             axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
         axis.set_minor_formatter(NullFormatter())
 
@@ -156,59 +174,76 @@ def _log2_x(ax) -> None:
     ax.set_xlabel("N")
 
 
-def _plot_speedup(ax, panel, colours):
+def _plot_speedup(ax, panel, style):
     peers = panel[panel["impl"] != panel["reference"]]
     for impl, group in peers.groupby("impl"):
         speedup = (1.0 / group["time_ratio"]).groupby(group["N"])
         median, q1, q3 = speedup.median(), speedup.quantile(0.25), speedup.quantile(0.75)
-        ax.plot(median.index, median.values, "o-", color=colours[impl], label=impl)
-        ax.fill_between(median.index, q1.values, q3.values, color=colours[impl], alpha=0.2)
+        colour = style.colour[impl]
+        ax.plot(median.index, median.values, "o-", color=colour, label=impl)
+        ax.fill_between(median.index, q1.values, q3.values, color=colour, alpha=0.2)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")
     _log2_x(ax)
     ax.set_ylabel("speed-up = peer time / reference time")
 
 
-def _plot_time(ax, panel, colours):
-    """Median time vs N per implementation, its fitted log-log slope written at its end."""
+def _upper_half_slope(medians: pd.Series) -> str:
+    """The log-log slope over the larger half of the sizes (at least 2): small sizes are
+    dominated by fixed per-call costs."""
+    if len(medians) < 2:
+        return "slope needs ≥ 2 sizes"
+    upper = medians.iloc[-max(2, math.ceil(len(medians) / 2)):]
+    return f"slope {fitted_slope(upper.index, upper.values):.2f}"
+
+
+def _spread(positions, gap: float) -> list[float]:
+    """``positions`` moved apart by at least ``gap``, in order (for labels at line ends)."""
+    order = np.argsort(positions)
+    moved = list(positions)
+    for before, after in itertools.pairwise(order):
+        moved[after] = max(moved[after], moved[before] + gap)
+    return moved
+
+
+def _plot_time(ax, panel, style):
+    """Median time vs N per implementation; its slope written at its end, labels kept apart."""
     label_column = "impl" if (panel["kind"] == "apply").all() else "method"
+    ends = []
     for label, group in panel.groupby(label_column):
         median = group.groupby("N")["seconds"].median()
-        ax.plot(median.index, median.values, "o-", color=colours[label], label=label)
-        slope = fitted_slope(median.index, median.values)
-        text = "slope needs ≥ 2 sizes" if math.isnan(slope) else f"slope {slope:.2f}"
-        ax.annotate(text, (median.index[-1], median.values[-1]), xytext=(4, 0),
-                    textcoords="offset points", fontsize=7, color=colours[label],
-                    va="center")
+        ax.plot(median.index, median.values, "o-", color=style.colour[label], label=label)
+        ends.append((label, median.index[-1], median.values[-1], _upper_half_slope(median)))
     ax.set_yscale("log")
     _log2_x(ax)
     ax.margins(x=0.25)
     ax.set_ylabel("seconds (median)")
+    low, high = (np.log10(v) for v in ax.get_ylim())
+    heights = _spread([np.log10(y) for _, _, y, _ in ends], gap=0.06 * (high - low))
+    for (label, x, _, text), height in zip(ends, heights, strict=True):
+        ax.annotate(text, (x, 10**height), xytext=(5, 0), textcoords="offset points",
+                    fontsize=7, color=style.colour[label], va="center")
 
 
-def _plot_pareto(ax, panel, colours):
+def _plot_pareto(ax, panel, style):
     """Each method at each noise level (median over seeds); a marker per noise level, the
     noise level itself dotted, the front per noise level dashed."""
     medians = (panel.groupby(["method", "noise"])[["seconds", "rel_error", "noise_norm"]]
                .median().reset_index())
     medians["rel_error"] = medians["rel_error"].clip(lower=1e-17)
-    levels = sorted(medians["noise"].unique())
     for method, group in medians.groupby("method"):
         for _, point in group.iterrows():
-            marker = _MARKERS[levels.index(point["noise"]) % len(_MARKERS)]
-            ax.plot(point["seconds"], point["rel_error"], marker, color=colours[method],
-                    alpha=0.85)
-        ax.plot([], [], "-", lw=4, color=colours[method], label=method)
-    for level in levels:
-        marker = _MARKERS[levels.index(level) % len(_MARKERS)]
-        at_level = medians[medians["noise"] == level]
+            ax.plot(point["seconds"], point["rel_error"], style.marker[point["noise"]],
+                    color=style.colour[method], alpha=0.85)
+        ax.plot([], [], "-", lw=4, color=style.colour[method], label=method)
+    for level, at_level in medians.groupby("noise"):
         points = at_level.sort_values("seconds")
         front = points[points["rel_error"] <= points["rel_error"].cummin()]
         ax.step(front["seconds"], front["rel_error"], "k--", where="post", lw=0.7, alpha=0.5)
         norm = at_level["noise_norm"].median()
         if norm > 0:
             ax.axhline(norm, color="grey", ls=":", lw=0.9)
-        ax.plot([], [], marker, color="grey", ls="none",
+        ax.plot([], [], style.marker[level], color="grey", ls="none",
                 label="exact target" if level == 0 else f"noise {level:g} (dotted: its norm)")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -216,10 +251,10 @@ def _plot_pareto(ax, panel, colours):
     ax.set_ylabel("relative error")
 
 
-def _plot_noise(ax, panel, colours):
+def _plot_noise(ax, panel, style):
     for method, group in panel.groupby("method"):
         median = group.groupby("noise")["rel_error"].median()
-        ax.plot(median.index, median.values, "o-", color=colours[method], label=method)
+        ax.plot(median.index, median.values, "o-", color=style.colour[method], label=method)
     levels = np.unique(panel["noise"])
     positive = levels[levels > 0]
     if len(positive):
@@ -231,14 +266,20 @@ def _plot_noise(ax, panel, colours):
     ax.set_ylabel("relative error (median over seeds)")
 
 
-def _plot_bound_ratio(ax, panel, colours):
+def _plot_bound_ratio(ax, panel, style):
+    """Median error / lower bound vs N; the √(L−1) line; a log axis only for large ratios."""
     for method, group in panel.groupby("method"):
         median = group.groupby("N")["bound_ratio"].median()
-        ax.plot(median.index, median.values, "o-", color=colours[method], label=method)
+        ax.plot(median.index, median.values, "o-", color=style.colour[method], label=method)
     factors = panel.groupby("N")["factors"].first()
-    ax.plot(factors.index, [guarantee(L) for L in factors.values], "k:", lw=0.8,
+    limits = [guarantee(L) for L in factors.values]
+    ax.plot(factors.index, limits, "k:", lw=0.8,
             label="√(L−1): proved for the orthonormalized comb trees only")
-    ax.set_yscale("log")
+    if panel["bound_ratio"].max() > 10:
+        ax.set_yscale("log")
+    else:
+        top = max(panel["bound_ratio"].max(), max(limits))
+        ax.set_ylim(0.95, 1 + 1.1 * (top - 1) + 0.05)
     _log2_x(ax)
     ax.set_ylabel("error / lower bound (≥ 1)")
 
@@ -246,9 +287,10 @@ def _plot_bound_ratio(ax, panel, colours):
 _FIGURES = [
     ("Speed-up of the reference (fastfact) over each peer vs N (log-log; band: IQR)", "speedup",
      _Figure(["apply"], ["target", "batch", "dtype"], _plot_speedup)),
-    ("Apply time vs N, with the fitted log-log slope", "apply_time",
+    ("Apply time vs N; the log-log slope over the larger half of the sizes", "apply_time",
      _Figure(["apply"], ["target", "batch", "dtype"], _plot_time)),
-    ("Factorization time vs N, with the fitted log-log slope", "factorize_time",
+    ("Factorization time vs N; the log-log slope over the larger half of the sizes",
+     "factorize_time",
      _Figure(["factorize_time"], ["target", "chain", "noise", "dtype"], _plot_time)),
     ("Error vs time per method (Pareto), at the largest size of each target", "pareto",
      _Figure(["factorize"], ["target", "chain", "noise_model", "N", "dtype"], _plot_pareto,
