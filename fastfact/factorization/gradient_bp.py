@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastfact._validation import check_positive_float, check_positive_int, check_reals
+from fastfact._validation import check_positive_float, check_positive_int
 from fastfact.patterns import chain_product
 
 from . import _ks
 from ._problem import MethodOutput, Problem
 from ._registry import register_method
 from ._sweep import sweep
-from .gradient import _Objective
+from .gradient import _Objective, adam_steps, check_betas
 
 LBFGS_STEP_ITERATIONS = 20  # torch.optim.LBFGS: max_iter per step
 LBFGS_HISTORY = 100  # torch.optim.LBFGS: history_size
@@ -128,21 +128,6 @@ class _RelaxedObjective:
         return loss, np.concatenate([self.packing.pack(grads), logit_grad])
 
 
-def _adam(objective, x, iterations, lr, betas) -> tuple[np.ndarray, list[float]]:
-    """Adam from ``x``; the final point and the loss after every step."""
-    beta1, beta2 = betas
-    m = np.zeros_like(x)
-    v = np.zeros_like(x)
-    losses = []
-    for it in range(1, iterations + 1):
-        loss, g = objective(x)
-        losses.append(loss)  # at the point before this step: the loss after the previous one
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        x = x - lr * (m / (1 - beta1**it)) / (np.sqrt(v / (1 - beta2**it)) + 1e-8)
-    return x, [*losses[1:], objective(x)[0]]
-
-
 def _check_bp_target(problem: Problem) -> None:
     n = problem.A.shape[1]
     if n < 2 or n & (n - 1):
@@ -184,17 +169,19 @@ def gradient_bp(problem: Problem, *, adam_iter=50, lr=0.1, lbfgs_steps=20, learn
     lbfgs_steps = check_positive_int("lbfgs_steps", lbfgs_steps, allow_zero=True)
     if not isinstance(learn_perm, (bool, np.bool_)):
         raise TypeError(f"learn_perm must be a bool, got {learn_perm!r}")
-    betas = check_reals("betas", betas, 2)
-    if not all(0 <= beta < 1 for beta in betas):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    betas = check_betas(betas)
     _check_bp_target(problem)
     maps = elementary_maps(problem.A.shape[1]) if learn_perm else []
     twiddles = paper_start(problem.chain, problem.A.dtype, problem.rng)
     relaxed = _RelaxedObjective(problem, maps)
     x = np.concatenate([relaxed.packing.pack(twiddles),
                         problem.rng.standard_normal(3) * LOGIT_START])
-    x, losses = _adam(relaxed, x, adam_iter, lr, betas)
-    history = [problem.relative(loss) for loss in losses]
+    steps = adam_steps(relaxed, x, lr, betas)
+    losses = []  # each step's starting loss: the loss after the step before
+    for _ in range(adam_iter):
+        x, loss = next(steps)
+        losses.append(loss)
+    history = [problem.relative(loss) for loss in [*losses[1:], relaxed(x)[0]]]
     choices = tuple(int(theta <= 0) for theta in x[-3:]) if learn_perm else (0, 0, 0)
     perm = np.argsort(rounded_map(maps, choices)) if learn_perm else None
     fixed = problem if perm is None else Problem(  # ‖A P‖ = ‖A‖
