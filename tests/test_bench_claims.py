@@ -103,8 +103,9 @@ def test_bound_ratio_checks_upper_bounds_only_where_proved():
     rows = _rows([
         {"method": "comb", "rel_error": 0.2, "bound_ratio": 1.01, "upper_bound": 0.25},
         {"method": "comb", "rel_error": 0.3, "bound_ratio": 1.2, "upper_bound": 0.29},
+        {"method": "comb", "rel_error": 6e-16, "upper_bound": 5e-17},  # round-off: no evidence
         {"method": "balanced", "rel_error": 0.2, "bound_ratio": 1.1},
-    ])
+    ]).assign(dtype="float64")
     cases = {c.label: c for c in MEASURES["bound_ratio"].cases(rows, {})}
     assert cases["comb"].quantities["max_error_over_upper_bound"] == pytest.approx(0.3 / 0.29)
     assert math.isnan(cases["balanced"].quantities["max_error_over_upper_bound"])

@@ -181,7 +181,8 @@ def _bound_ratio(rows, claim) -> list[Case]:
     cases = []
     for method, group in rows.groupby("method"):
         ratio = group["bound_ratio"].dropna()
-        bounded = group.dropna(subset=["upper_bound"])
+        # upper bounds at round-off level say nothing (as for lower bounds, load_run)
+        bounded = group[group["upper_bound"] > group["dtype"].map(certificate_floor)]
         quantities = {
             "min_bound_ratio": float(ratio.min()) if len(ratio) else math.nan,
             "max_error_over_upper_bound": (float((bounded["rel_error"] / bounded["upper_bound"])
@@ -190,7 +191,8 @@ def _bound_ratio(rows, claim) -> list[Case]:
         certificate = (f"err/bound {ratio.min():.4g}…{ratio.max():.4g}" if len(ratio)
                        else "no certificate")
         upper = (f"err/upper bound ≤ {quantities['max_error_over_upper_bound']:.3g}"
-                 if len(bounded) else "no upper bound proved")
+                 if len(bounded) else "no upper bound proved" if group["upper_bound"].isna().all()
+                 else "upper bounds at round-off only")
         cases.append(Case(method, quantities, f"{certificate}, {upper}"))
     return cases
 
