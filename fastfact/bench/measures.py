@@ -237,6 +237,73 @@ def _speedup(rows, claim) -> list[Case]:
     return cases
 
 
+LANDSCAPE_TOL = 1e-3  # a start "reaches" a value when within 0.1 % of it
+
+
+def _landscape(rows, claim) -> list[Case]:
+    """Multistart runs per support: how many reach the optimum, at how many values they stop.
+
+    With a closed-form optimum (tractable supports: ``lower_bound`` is ``E*``), the fraction
+    of starts within :data:`LANDSCAPE_TOL` of it; otherwise the number of distinct final
+    values (there is no optimum to compare with).
+    """
+    cases = []
+    for (chain, N, method), group in rows.groupby(["chain", "N", "method"]):
+        errors = np.sort(group["rel_error"].to_numpy(dtype=float))
+        K = len(errors)
+        stalled = int(group["warnings"].fillna("").str.contains("ConvergenceWarning").sum())
+        quantities = dict.fromkeys(_LANDSCAPE_QUANTITIES, math.nan)
+        if group["lower_bound"].notna().all():
+            reached = int((group["rel_error"] <= group["lower_bound"] * (1 + LANDSCAPE_TOL)).sum())
+            quantities["fraction_at_optimum"] = reached / K
+            text = f"{reached}/{K} starts within 0.1 % of E*"
+        else:
+            distinct = 1 + int(np.sum(np.diff(errors) > LANDSCAPE_TOL * errors[:-1]))
+            at_best = int(np.sum(errors <= errors[0] * (1 + LANDSCAPE_TOL)))
+            quantities["distinct_stops"] = float(distinct)
+            text = (f"{K} starts stop at {distinct} distinct values ({errors[0]:.4g}–"
+                    f"{errors[-1]:.4g}), {at_best}/{K} at the best (no closed form)")
+        if stalled:
+            text += f", {stalled} stopped by max_iter"
+        cases.append(Case(f"{chain} N = {N} {method}", quantities, text))
+    return cases
+
+
+_LANDSCAPE_QUANTITIES = {
+    "fraction_at_optimum": "fraction of the starts within 0.1 % of the closed-form optimum "
+                           "(supports with one)",
+    "distinct_stops": "distinct final values of the starts (supports without a closed form)",
+}
+
+
+def _per_target(rows, claim) -> list[Case]:
+    """Largest and smallest relative error per target and chain."""
+    cases = []
+    for (target, chain), group in rows.groupby(["target", "chain"]):
+        errors = group["rel_error"]
+        quantities = {"max_rel_error": float(errors.max()), "min_rel_error": float(errors.min())}
+        text = f"max {errors.max():.2g}, min {errors.min():.2g} ({len(group)} rows)"
+        cases.append(Case(f"{target} on {chain}", quantities, text))
+    return cases
+
+
+def _chain_tradeoff(rows, claim) -> list[Case]:
+    """Coefficients against error per target and size, chains by increasing coefficients."""
+    from fastfact.bench.workloads import CHAINS
+
+    cases = []
+    for (target, N), at_size in rows.groupby(["target", "N"]):
+        entries = sorted((sum(f.nnz for f in CHAINS[chain](int(N))), chain,
+                          group["rel_error"].median()) for chain, group in at_size.groupby("chain"))
+        errors = np.array([error for _, _, error in entries])
+        rise = float(np.max(np.diff(errors) / errors[:-1])) if len(errors) > 1 else math.nan
+        text = ", ".join(f"{chain} {nnz} coefficients → {error:.3g}"
+                         for nnz, chain, error in entries)
+        cases.append(Case(f"{target} N = {N}", {"largest_error_rise": rise},
+                          text if len(errors) > 1 else f"{text} (needs ≥ 2 chains)"))
+    return cases
+
+
 MEASURES: dict[str, Measure] = {
     "time_slope": Measure({"slope": "log-log slope of the median time against N"},
                           _time_slope),
@@ -252,4 +319,11 @@ MEASURES: dict[str, Measure] = {
     "optimum_gap": Measure(_GAP_QUANTITIES, _optimum_gap, {"oracle": True}),
     "speedup": Measure({"speedup": "median speed-up of the reference over the peer"},
                        _speedup),
+    "landscape": Measure(_LANDSCAPE_QUANTITIES, _landscape),
+    "per_target": Measure({"max_rel_error": "largest relative error",
+                           "min_rel_error": "smallest relative error"}, _per_target),
+    "chain_tradeoff": Measure({
+        "largest_error_rise": "largest relative rise of the median error from a chain to the "
+                              "next one with more coefficients (< 0: the error falls)"},
+        _chain_tradeoff),
 }
