@@ -105,11 +105,14 @@ def test_bound_ratio_checks_upper_bounds_only_where_proved():
         {"method": "comb", "rel_error": 0.3, "bound_ratio": 1.2, "upper_bound": 0.29},
         {"method": "comb", "rel_error": 6e-16, "upper_bound": 5e-17},  # round-off: no evidence
         {"method": "balanced", "rel_error": 0.2, "bound_ratio": 1.1},
-    ]).assign(dtype="float64")
+    ]).assign(dtype="float64", factors=5)
     cases = {c.label: c for c in MEASURES["bound_ratio"].cases(rows, {})}
     assert cases["comb"].quantities["max_error_over_upper_bound"] == pytest.approx(0.3 / 0.29)
     assert math.isnan(cases["balanced"].quantities["max_error_over_upper_bound"])
     assert "no upper bound proved" in cases["balanced"].text
+    # √(L−1) (here 2) is compared with only where an upper bound is proved
+    assert "err/bound ÷ √(L−1) ≤ 0.6" in cases["comb"].text
+    assert "√(L−1)" not in cases["balanced"].text
     criteria = [{"quantity": "min_bound_ratio", "min": 1.0},
                 {"quantity": "max_error_over_upper_bound", "max": 1.0}]
     assert judge(list(cases.values()), criteria) == (

@@ -246,3 +246,30 @@ def test_every_figure_uses_one_colour_per_method():
     notes = sorted(text.get_text() for text in ax.texts)
     assert notes == ["slope 1.00", "slope 1.00", "slope needs ≥ 2 sizes"]  # never "slope nan"
     plt.close(fig)
+
+
+def test_the_sqrt_line_is_drawn_only_where_an_upper_bound_is_proved():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fastfact.bench import figures
+
+    def panel(upper_bound):
+        return pd.DataFrame([
+            {"kind": "factorize", "method": m, "impl": "fastfact", "N": N, "factors": 6,
+             "bound_ratio": 1.2, "upper_bound": upper_bound if m == "hier-l2r" else None,
+             "target": "gaussian", "chain": "butterfly", "noise": 0.1, "dtype": "float64"}
+            for m in ("hier-l2r", "hier-balanced") for N in (64, 256)], columns=COLUMNS)
+
+    labels = {}
+    for name, upper_bound in (("comb", 0.5), ("none", None)):
+        rows = panel(upper_bound)
+        fig, ax = plt.subplots()
+        figures._plot_bound_ratio(ax, rows, figures.Style.of(rows))
+        labels[name] = [line.get_label() for line in ax.get_lines()]
+        plt.close(fig)
+    sqrt_line = "√(L−1): proved for the orthonormalized comb trees only"
+    assert sqrt_line in labels["comb"]
+    assert labels["none"] == ["hier-balanced", "hier-l2r"]  # no bound proved: no √(L−1) line

@@ -267,18 +267,22 @@ def _plot_noise(ax, panel, style):
 
 
 def _plot_bound_ratio(ax, panel, style):
-    """Median error / lower bound vs N; the √(L−1) line; a log axis only for large ratios."""
+    """Median error / lower bound vs N; the √(L−1) line where a method of the panel has a
+    proved upper bound (the orthonormalized comb trees); a log axis only for large ratios."""
     for method, group in panel.groupby("method"):
         median = group.groupby("N")["bound_ratio"].median()
         ax.plot(median.index, median.values, "o-", color=style.colour[method], label=method)
-    factors = panel.groupby("N")["factors"].first()
-    limits = [guarantee(L) for L in factors.values]
-    ax.plot(factors.index, limits, "k:", lw=0.8,
-            label="√(L−1): proved for the orthonormalized comb trees only")
+    limits = []
+    bounded = panel.dropna(subset=["upper_bound"])
+    if not bounded.empty:
+        factors = bounded.groupby("N")["factors"].first()
+        limits = [guarantee(L) for L in factors.values]
+        ax.plot(factors.index, limits, "k:", lw=0.8,
+                label="√(L−1): proved for the orthonormalized comb trees only")
     if panel["bound_ratio"].max() > 10:
         ax.set_yscale("log")
     else:
-        top = max(panel["bound_ratio"].max(), max(limits))
+        top = max([panel["bound_ratio"].max(), *limits])
         ax.set_ylim(0.95, 1 + 1.1 * (top - 1) + 0.05)
     _log2_x(ax)
     ax.set_ylabel("error / lower bound (≥ 1)")

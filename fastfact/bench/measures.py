@@ -190,7 +190,8 @@ def _bound_ratio(rows, claim) -> list[Case]:
         }
         certificate = (f"err/bound {ratio.min():.4g}…{ratio.max():.4g}" if len(ratio)
                        else "no certificate")
-        upper = (f"err/upper bound ≤ {quantities['max_error_over_upper_bound']:.3g}"
+        upper = (f"err/upper bound ≤ {quantities['max_error_over_upper_bound']:.3g}, err/bound "
+                 f"÷ √(L−1) ≤ {(bounded['bound_ratio'] / bounded['factors'].map(guarantee)).max():.3g}"
                  if len(bounded) else "no upper bound proved" if group["upper_bound"].isna().all()
                  else "upper bounds at round-off only")
         cases.append(Case(method, quantities, f"{certificate}, {upper}"))
