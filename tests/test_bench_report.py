@@ -273,3 +273,28 @@ def test_the_sqrt_line_is_drawn_only_where_an_upper_bound_is_proved():
     sqrt_line = "√(L−1): proved for the orthonormalized comb trees only"
     assert sqrt_line in labels["comb"]
     assert labels["none"] == ["hier-balanced", "hier-l2r"]  # no bound proved: no √(L−1) line
+
+
+def test_slope_labels_stay_inside_the_axes_and_apart():
+    """Audit: the label of the top line was pushed above the axes and cut off (quick run,
+    factorization time: pyfaust-balanced just above pyfaust-l2r at N = 1024)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fastfact.bench import figures
+
+    rows = pd.DataFrame([
+        {"kind": "factorize_time", "method": m, "impl": "fastfact", "N": N, "seconds": s,
+         "target": "hadamard", "chain": "butterfly", "noise": 0.01, "dtype": "float64"}
+        for m, points in [("low", {64: 1e-3, 1024: 3e-2}), ("top", {64: 4e-3, 1024: 0.5}),
+                          ("near-top", {64: 4e-2, 128: 0.49})] for N, s in points.items()],
+        columns=COLUMNS)
+    fig, ax = plt.subplots()
+    figures._plot_time(ax, rows, figures.Style.of(rows))
+    low, high = np.log10(ax.get_ylim())
+    heights = sorted(np.log10(text.xy[1]) for text in ax.texts)
+    assert len(heights) == 3 and heights[-1] < high and heights[0] > low
+    assert np.diff(heights).min() >= 0.06 * (high - low) * (1 - 1e-9)
+    plt.close(fig)

@@ -197,12 +197,17 @@ def _upper_half_slope(medians: pd.Series) -> str:
     return f"slope {fitted_slope(upper.index, upper.values):.2f}"
 
 
-def _spread(positions, gap: float) -> list[float]:
-    """``positions`` moved apart by at least ``gap``, in order (for labels at line ends)."""
+def _spread(positions, gap: float, top: float = math.inf) -> list[float]:
+    """``positions`` moved apart by at least ``gap``, in order, none above ``top`` (for labels
+    at line ends: pushed up, then back down from ``top`` when the highest would be cut off)."""
     order = np.argsort(positions)
-    moved = list(positions)
+    moved = [float(p) for p in positions]
     for before, after in itertools.pairwise(order):
         moved[after] = max(moved[after], moved[before] + gap)
+    ceiling = top
+    for index in order[::-1]:
+        moved[index] = min(moved[index], ceiling)
+        ceiling = moved[index] - gap
     return moved
 
 
@@ -219,7 +224,8 @@ def _plot_time(ax, panel, style):
     ax.margins(x=0.25)
     ax.set_ylabel("seconds (median)")
     low, high = (np.log10(v) for v in ax.get_ylim())
-    heights = _spread([np.log10(y) for _, _, y, _ in ends], gap=0.06 * (high - low))
+    gap = 0.06 * (high - low)
+    heights = _spread([np.log10(y) for _, _, y, _ in ends], gap, top=high - gap / 2)
     for (label, x, _, text), height in zip(ends, heights, strict=True):
         ax.annotate(text, (x, 10**height), xytext=(5, 0), textcoords="offset points",
                     fontsize=7, color=style.colour[label], va="center")
