@@ -176,8 +176,9 @@ def _implementations_text(meta: dict) -> str:
     text = ("Implementations requested by the suite but absent here: " + "; ".join(
         f"**{name}** ({reason})" for name, reason in absent.items()) if absent
         else "Every implementation requested by the suite is installed.")
-    return text + (" Layout: how an apply implementation receives the batch (`columns`: X of "
-                   "shape (N, batch), batch contiguous; `rows`: every signal contiguous).")
+    return text.rstrip(".") + (". Layout: how an apply implementation receives the batch "
+                               "(`columns`: X of shape (N, batch), batch contiguous; `rows`: "
+                               "every signal contiguous).")
 
 
 def _sections(rows, meta, other, figures) -> list[Section]:
