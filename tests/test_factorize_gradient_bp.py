@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fastfact import bp_permutations, butterfly_chain, dft_matrix, hadamard_matrix
-from fastfact.factorization import ConvergenceWarning, factorize
+from fastfact.factorization import ConvergenceWarning, deformable_chain, factorize
 from fastfact.factorization._problem import Problem
 from fastfact.factorization.gradient_bp import (
     _RelaxedObjective,
@@ -38,12 +38,14 @@ def test_rounded_permutations_are_the_eight_bp_permutations(N):
         np.testing.assert_array_equal(np.argsort(q), perm)  # perm: P x = x[perm]
 
 
+@pytest.mark.parametrize("ranked", [False, True])  # rank-2 junctions: block normal equations
 @pytest.mark.parametrize("complex_values", [False, True])
-def test_relaxed_gradient_matches_finite_differences(complex_values):
+def test_relaxed_gradient_matches_finite_differences(complex_values, ranked):
     rng = np.random.default_rng(1)
     N = 8
     A = rng.standard_normal((N, N)) + (1j * rng.standard_normal((N, N)) if complex_values else 0)
-    problem = Problem(np.ascontiguousarray(A), butterfly_chain(N), rng)
+    chain = deformable_chain(N, N, 3, 2) if ranked else butterfly_chain(N)
+    problem = Problem(np.ascontiguousarray(A), chain, rng)
     objective = _RelaxedObjective(problem, elementary_maps(N))
     twiddles = paper_start(problem.chain, A.dtype, rng)
     x = np.concatenate([objective.packing.pack(twiddles), rng.standard_normal(3)])
