@@ -90,6 +90,17 @@ def test_versus_takes_the_fastest_baseline_and_floors_round_off():
     assert math.isnan(missing[0].quantities["time_ratio"]) and "no rows of" in missing[0].text
 
 
+def test_versus_never_mixes_chains():
+    """Audit: H4 (Hadamard, N = 64) took the median of hier-l2r over the butterfly and the
+    Monarch rows of the paper suite (its filter named no chain)."""
+    monarch = [{**row, "chain": "monarch"} for row in _pair("hier", [0.5], 9.0, N=64)]
+    rows = _rows(_pair("hier", [1e-15], 0.001, N=64) + monarch + _pair("als", [1e-15], 1.0, N=64))
+    cases = {c.label: c for c in MEASURES["versus"].cases(rows, {"method": "hier",
+                                                                  "baseline": "als"})}
+    assert cases["butterfly"].quantities["time_ratio"] == pytest.approx(1000.0)
+    assert "no rows of als" in cases["monarch"].text
+
+
 def test_error_over_noise_uses_the_realized_noise_norm():
     rows = _rows([{"kind": "factorize", "target": "dft", "N": 8, "dtype": "float64",
                    "noise": 0.005, "noise_norm": 0.1, "method": "h", "rel_error": e}

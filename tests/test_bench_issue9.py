@@ -99,8 +99,15 @@ def test_landscape_measure_counts_starts():
     assert "monarch N = 8 als: 2/3 starts within 0.1 % of E*" in row["we measure"]
     assert "3 starts stop at 2 distinct values (0.3–0.4), 2/3 at the best" in row["we measure"]
     assert "1 stopped by max_iter" in row["we measure"]
-    # 2/3 at the optimum fails, 2 distinct stops holds; the other two checks are not computable
+    # the start stopped by max_iter is at no local minimum: the 2 converged ones agree
+    assert "the 2 that converged at 1 distinct values" in row["we measure"]
+    assert row["verdict"] == "not reproduced (0 of 2 checks hold; 2 not computable)"
+    general[0]["rel_error"] = 0.35  # two converged starts at two local minima
+    row = evaluate_claims([claim], _rows(tractable + general)).iloc[0]
     assert row["verdict"] == "partial (1 of 2 checks hold; 2 not computable)"
+    stalled = [{**g, "warnings": "ConvergenceWarning: x"} for g in general]
+    text = evaluate_claims([claim], _rows(stalled))["we measure"][0]
+    assert "0 converged (needs ≥ 2 to count local minima)" in text
 
 
 def test_chain_tradeoff_and_per_target_measures():

@@ -131,7 +131,7 @@ def _versus(rows, claim) -> list[Case]:
     method, baselines = claim["method"], _labels(claim["baseline"])
     rows = rows.assign(floored=_floor(rows["rel_error"], rows["dtype"]))
     cases = []
-    for label, group in _groups(rows, ["target", "N", "noise", "dtype"]):
+    for label, group in _groups(rows, ["target", "chain", "N", "noise", "dtype"]):
         own = group[group["method"] == method]
         timed = {b: _median(group[group["method"] == b], "seconds") for b in baselines}
         timed = {b: t for b, t in timed.items() if not math.isnan(t)}
@@ -241,29 +241,41 @@ def _speedup(rows, claim) -> list[Case]:
 LANDSCAPE_TOL = 1e-3  # a start "reaches" a value when within 0.1 % of it
 
 
+def _distinct(sorted_errors) -> int:
+    """Number of values of ``sorted_errors`` more than :data:`LANDSCAPE_TOL` apart."""
+    return 1 + int(np.sum(np.diff(sorted_errors) > LANDSCAPE_TOL * sorted_errors[:-1]))
+
+
 def _landscape(rows, claim) -> list[Case]:
     """Multistart runs per support: how many reach the optimum, at how many values they stop.
 
     With a closed-form optimum (tractable supports: ``lower_bound`` is ``E*``), the fraction
     of starts within :data:`LANDSCAPE_TOL` of it; otherwise the number of distinct final
-    values (there is no optimum to compare with).
+    values of the starts that converged (there is no optimum to compare with; a start stopped
+    by ``max_iter`` is at no local minimum).
     """
     cases = []
     for (chain, N, method), group in rows.groupby(["chain", "N", "method"]):
         errors = np.sort(group["rel_error"].to_numpy(dtype=float))
         K = len(errors)
-        stalled = int(group["warnings"].fillna("").str.contains("ConvergenceWarning").sum())
+        stalled_rows = group["warnings"].fillna("").str.contains("ConvergenceWarning")
+        stalled = int(stalled_rows.sum())
         quantities = dict.fromkeys(_LANDSCAPE_QUANTITIES, math.nan)
         if group["lower_bound"].notna().all():
             reached = int((group["rel_error"] <= group["lower_bound"] * (1 + LANDSCAPE_TOL)).sum())
             quantities["fraction_at_optimum"] = reached / K
             text = f"{reached}/{K} starts within 0.1 % of E*"
-        else:
-            distinct = 1 + int(np.sum(np.diff(errors) > LANDSCAPE_TOL * errors[:-1]))
+        else:  # a start stopped by max_iter is not at a local minimum: not counted
+            converged = np.sort(group.loc[~stalled_rows, "rel_error"].to_numpy(dtype=float))
             at_best = int(np.sum(errors <= errors[0] * (1 + LANDSCAPE_TOL)))
-            quantities["distinct_stops"] = float(distinct)
-            text = (f"{K} starts stop at {distinct} distinct values ({errors[0]:.4g}–"
-                    f"{errors[-1]:.4g}), {at_best}/{K} at the best (no closed form)")
+            text = (f"{K} starts stop at {_distinct(errors)} distinct values ({errors[0]:.4g}–"
+                    f"{errors[-1]:.4g}), {at_best}/{K} at the best (no closed form); ")
+            if len(converged) >= 2:
+                quantities["distinct_stops"] = float(_distinct(converged))
+                text += (f"the {len(converged)} that converged at {_distinct(converged)} "
+                         f"distinct values")
+            else:
+                text += f"{len(converged)} converged (needs ≥ 2 to count local minima)"
         if stalled:
             text += f", {stalled} stopped by max_iter"
         cases.append(Case(f"{chain} N = {N} {method}", quantities, text))
@@ -273,7 +285,8 @@ def _landscape(rows, claim) -> list[Case]:
 _LANDSCAPE_QUANTITIES = {
     "fraction_at_optimum": "fraction of the starts within 0.1 % of the closed-form optimum "
                            "(supports with one)",
-    "distinct_stops": "distinct final values of the starts (supports without a closed form)",
+    "distinct_stops": "distinct final values of the starts that converged (supports without "
+                      "a closed form)",
 }
 
 

@@ -165,7 +165,8 @@ _HEADLINE_TEXT = (
     "`peer ÷ fastfact` > 1: fastfact is faster (time) or more accurate (error). Claims: "
     "✓ reproduced, ◐ partial, ✗ not reproduced, – not measured (see the next section).")
 _CLAIMS_TEXT = (
-    "Each claim of docs/algorithms.md §6 with the criterion the suite states for it "
+    "Each claim of the suite (docs/algorithms.md §6 and the algorithms added since) with the "
+    "criterion the suite states for it "
     "(thresholds on quantities measured from this run's rows). Verdict: **reproduced** when "
     "every check holds (each criterion on each case: method, size, …), **partial** when some "
     "do, **not reproduced** when none does, **not measured** when nothing could be computed.")
