@@ -30,6 +30,9 @@ CPU_TIMER = time.process_time
 RATIO_MIN_SECONDS = 0.01  # one measurement of a ratio benchmark lasts at least this long
 RATIO_REPEATS = 15  # interleaved measurements of each side; the ratio is their median
 HIERARCHICAL_ORDERS = ("left-to-right", "right-to-left", "balanced")
+# the papers' slow baselines, reproduced for the claims (fastfact bench --suite paper), not
+# tracked: 27 s (als-debut) and 9 s (gradient-bp) per call at N = 128
+UNTRACKED_METHODS = ("als-debut", "gradient-bp")
 
 
 def pin_threads():
@@ -138,10 +141,13 @@ def peer_apply(transform: str, N: int, batch: int, name: str):
 
 
 def factorize_variants() -> dict[str, tuple[str, dict]]:
-    """``label -> (method, options)``: every method of ``ff.available_methods()``, the
-    hierarchical one in each of its three orders."""
+    """``label -> (method, options)``: every method of ``ff.available_methods()`` but the
+    papers' baselines (:data:`UNTRACKED_METHODS`), the hierarchical one in each of its three
+    orders."""
     variants = {}
     for method in ff.available_methods():
+        if method in UNTRACKED_METHODS:
+            continue
         if method == "hierarchical":
             variants.update({f"hierarchical-{order}": (method, {"order": order})
                              for order in HIERARCHICAL_ORDERS})

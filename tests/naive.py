@@ -193,3 +193,45 @@ def bp_permutation_matrix(L, label):
                 Q = Q @ factor
         P = P @ np.kron(np.eye(2 ** (L - j)), Q)
     return P
+
+
+def factor_least_squares(A, factors, ell, support):
+    """Minimum-norm ``argmin ‖A − Lm X Rm‖_F`` over ``X`` on ``support``, dense and in one piece.
+
+    ``vec(Lm X Rm) = (Lm ⊗ Rmᵀ) vec(X)`` (row-major ``vec``), restricted to the columns of the
+    support entries and solved by ``numpy.linalg.lstsq``. Returns the dense ``X``.
+    """
+    left = np.eye(A.shape[0])
+    for factor in factors[:ell]:
+        left = left @ factor
+    right = np.eye(support.shape[1])
+    for factor in factors[ell + 1:]:
+        right = right @ factor
+    entries = np.flatnonzero(support.ravel())
+    system = np.kron(left, right.T)[:, entries]
+    solution = np.linalg.lstsq(system, A.ravel(), rcond=None)[0]
+    X = np.zeros(support.size, dtype=solution.dtype)
+    X[entries] = solution
+    return X.reshape(support.shape)
+
+
+def bp_elementary_matrix(size, kind):
+    """Dense elementary permutation matrix of the relaxed BP model of [LZRG22]'s code.
+
+    ``kind`` 0: ``M[r, r] = 1`` (first half) and ``M[h + r, size − 1 − r] = 1`` (second half
+    reversed); 1: ``M[h − 1 − r, r] = 1`` and ``M[h + r, h + r] = 1``; 2: ``M[r, 2r] = 1`` and
+    ``M[h + r, 2r + 1] = 1`` (``h = size/2``, ``r < h``). The model multiplies ``Z M`` on the right.
+    """
+    half = size // 2
+    r = np.arange(half)
+    M = np.zeros((size, size))
+    if kind == 0:
+        M[r, r] = 1
+        M[half + r, size - 1 - r] = 1
+    elif kind == 1:
+        M[half - 1 - r, r] = 1
+        M[half + r, half + r] = 1
+    else:
+        M[r, 2 * r] = 1
+        M[half + r, 2 * r + 1] = 1
+    return M

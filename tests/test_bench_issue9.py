@@ -92,23 +92,41 @@ def test_landscape_measure_counts_starts():
                  for e in (0.5, 0.50001, 0.6)]
     general = [{"chain": "random-support", "method": "fsmf-als", "rel_error": e,
                 "warnings": w} for e, w in ((0.3, ""), (0.3000001, ""), (0.4, "ConvergenceWarning: x"))]
-    claim = {"id": "L", "claim": "c", "paper": "p", "measure": "landscape"}
-    text = evaluate_claims([claim], _rows(tractable + general))["we measure"][0]
-    assert "monarch N = 8 als: 2/3 starts within 0.1 % of E*" in text
-    assert "3 starts stop at 2 distinct values (0.3–0.4), 2/3 at the best" in text
-    assert "1 stopped by max_iter" in text
+    claim = {"id": "L", "claim": "c", "paper": "p", "measure": "landscape",
+             "criteria": [{"quantity": "fraction_at_optimum", "min": 1},
+                          {"quantity": "distinct_stops", "min": 2}]}
+    row = evaluate_claims([claim], _rows(tractable + general)).iloc[0]
+    assert "monarch N = 8 als: 2/3 starts within 0.1 % of E*" in row["we measure"]
+    assert "3 starts stop at 2 distinct values (0.3–0.4), 2/3 at the best" in row["we measure"]
+    assert "1 stopped by max_iter" in row["we measure"]
+    # the start stopped by max_iter is at no local minimum: the 2 converged ones agree
+    assert "the 2 that converged at 1 distinct values" in row["we measure"]
+    assert row["verdict"] == "not reproduced (0 of 2 checks hold; 2 not computable)"
+    general[0]["rel_error"] = 0.35  # two converged starts at two local minima
+    row = evaluate_claims([claim], _rows(tractable + general)).iloc[0]
+    assert row["verdict"] == "partial (1 of 2 checks hold; 2 not computable)"
+    stalled = [{**g, "warnings": "ConvergenceWarning: x"} for g in general]
+    text = evaluate_claims([claim], _rows(stalled))["we measure"][0]
+    assert "0 converged (needs ≥ 2 to count local minima)" in text
 
 
 def test_chain_tradeoff_and_per_target_measures():
     rows = _rows([{"chain": c, "method": "m", "rel_error": e, "target": "dct2", "N": 16}
                   for c, e in (("deformable-r2", 0.5), ("deformable-r1", 0.8), ("butterfly", 0.9))])
-    trade = evaluate_claims([{"id": "D", "claim": "c", "paper": "p", "measure": "chain_tradeoff"}],
-                            rows)["we measure"][0]
-    assert trade.index("deformable-r1") < trade.index("deformable-r2")
-    assert "butterfly 128 coefficients → 0.9" in trade
-    per = evaluate_claims([{"id": "T", "claim": "c", "paper": "p", "measure": "per_target"}],
-                          rows)["we measure"][0]
-    assert "dct2 on deformable-r1: max 0.8" in per
+    falls = [{"quantity": "largest_error_rise", "max": 0}]
+    trade = evaluate_claims([{"id": "D", "claim": "c", "paper": "p", "measure": "chain_tradeoff",
+                              "criteria": falls}], rows).iloc[0]
+    assert trade["we measure"].index("deformable-r1") < trade["we measure"].index("deformable-r2")
+    assert "butterfly 128 coefficients → 0.9" in trade["we measure"]
+    assert trade["verdict"].startswith("reproduced")  # 0.9 → 0.8 → 0.5 as coefficients grow
+    rows.loc[rows["chain"] == "deformable-r2", "rel_error"] = 0.85
+    assert evaluate_claims([{"id": "D", "claim": "c", "paper": "p", "measure": "chain_tradeoff",
+                             "criteria": falls}], rows)["verdict"][0].startswith("not reproduced")
+    per = evaluate_claims([{"id": "T", "claim": "c", "paper": "p", "measure": "per_target",
+                            "criteria": [{"quantity": "min_rel_error", "min": 0.82}]}],
+                          rows).iloc[0]
+    assert "dct2 on deformable-r1: max 0.8, min 0.8 (1 rows)" in per["we measure"]
+    assert per["verdict"] == "partial (2 of 3 checks hold)"
 
 
 def test_paper_suite_names_the_new_claims():

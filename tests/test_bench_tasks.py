@@ -256,3 +256,17 @@ def test_after_a_crash_the_task_runs_again_without_the_culprit(tmp_path):
     assert rows[0]["error"] == "timed out after 1 s during the interleaved timing"
     assert lost_task(task, "killed", PREPARING)[0]["error"] == "killed while preparing the task"
     assert lost_task(task, "its Dask task failed", None)[0]["error"] == "its Dask task failed"
+def test_rows_record_the_realized_noise_norm(tmp_path):
+    """Claims compare errors with the noise actually added (H5), not with the noise parameter."""
+    tasks = _tasks(tmp_path, '[[factorize]]\ntargets = ["dft"]\nmethods = ["hierarchical"]\n'
+                             'sizes = [8, 64]\nnoise = [0.0, 0.005]\nnoise_model = "icassp"\n'
+                             '[[factorize]]\ntargets = ["hadamard"]\nmethods = ["hierarchical"]\n'
+                             'sizes = [16]\nnoise = [0.1]\n')
+    norms = {(row["target"], row["N"], row["noise"]): row["noise_norm"] for row in _rows_of(tasks)}
+    assert norms[("dft", 8, 0.0)] == 0.0 and norms[("dft", 64, 0.0)] == 0.0
+    # icassp: ‖noise‖ ≈ 0.1·N against ‖F_N‖ = N, with the spread of a draw of 2N² Gaussians
+    assert norms[("dft", 8, 0.005)] == pytest.approx(0.1, rel=0.25)
+    assert norms[("dft", 64, 0.005)] == pytest.approx(0.1, rel=0.05)
+    assert norms[("dft", 8, 0.005)] != norms[("dft", 64, 0.005)]  # realized, not nominal
+    # relative model: ‖noise‖ = 0.1 ‖A‖, measured against the noisy target
+    assert norms[("hadamard", 16, 0.1)] == pytest.approx(0.1, rel=0.02)

@@ -24,7 +24,8 @@ def test_subpackage_and_function_names_do_not_clash():
 
 
 def test_registry_lists_every_method():
-    assert available_methods() == ["als", "gradient", "hierarchical", "palm"]
+    assert available_methods() == ["als", "als-debut", "gradient", "gradient-bp", "hierarchical",
+                                   "palm"]
     assert callable(get_method("als"))
 
 
@@ -100,7 +101,7 @@ def test_non_finite_target(bad):
 
 def test_unknown_names_list_the_valid_ones():
     A = hadamard_matrix(8)
-    with pytest.raises(ValueError, match="als, gradient, hierarchical, palm"):
+    with pytest.raises(ValueError, match="als, als-debut, gradient, gradient-bp, hierarchical, palm"):
         factorize(A, "butterfly", method="svd")
     with pytest.raises(ValueError, match="'left-to-right', 'right-to-left', 'balanced'"):
         factorize(A, "butterfly", order="random")

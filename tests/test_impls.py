@@ -279,3 +279,36 @@ def test_dense_refuses_matrices_that_do_not_fit():
     op = ff.hadamard(2**16)
     with pytest.raises(MemoryError, match=r"dense 65536×65536 matrix would take 32 GiB"):
         impls.get("apply", "dense").prepare(ApplyCase("hadamard", op, np.ones((2**16, 1))))
+
+
+@pytest.mark.parametrize("m", [2, 3, 8])
+@pytest.mark.parametrize("complex_values", [False, True])
+def test_monarch_projection_is_the_dense_optimum(m, complex_values):
+    from tests import naive
+
+    rng = np.random.default_rng(m)
+    A = rng.standard_normal((m * m, m * m))
+    if complex_values:
+        A = A + 1j * rng.standard_normal(A.shape)
+    chain = ff.monarch_chain(m)
+    prepared = impls.get("factorize", "monarch-svd").prepare(FactorizeCase(A, tuple(chain)))
+    prepared.run()
+    product = prepared.outcome().output
+    optimum = naive.split_optimum(A, *chain)
+    assert np.linalg.norm(A - product) == pytest.approx(optimum, rel=1e-12)
+    assert not (product[~naive.boolean_product(*(naive.dense_support(p) for p in chain))]).any()
+    fastfact = ff.factorize(A, chain)  # the hierarchical split reaches the same error
+    assert fastfact.rel_error == pytest.approx(optimum / np.linalg.norm(A), rel=1e-9)
+
+
+def test_monarch_projection_takes_a_permutation_and_only_the_monarch_chain():
+    A = ff.dft_matrix(16)
+    oracle = impls.get("factorize", "monarch-svd")
+    prepared = oracle.prepare(FactorizeCase(A, tuple(ff.monarch_chain(4)), "bitrev"))
+    prepared.run()
+    # F_16[:, rev] is a butterfly, hence a Monarch matrix: the projection returns F_16 itself
+    np.testing.assert_allclose(prepared.outcome().output, A, atol=1e-12)
+    with pytest.raises(ValueError, match="Monarch chain"):
+        oracle.prepare(FactorizeCase(A, tuple(ff.butterfly_chain(16))))
+    with pytest.raises(ValueError, match="perm None, 'bitrev' or an array"):
+        oracle.prepare(FactorizeCase(A, tuple(ff.monarch_chain(4)), "search"))

@@ -95,18 +95,20 @@ def apply_workload(task: dict) -> Workload:
     return Workload(ApplyCase(transform.name, op, X, threads), tiny, row, judge)
 
 
-def _factorize_case(task: dict, N: int, seed: int, noise: float) -> FactorizeCase:
+def _factorize_case(task: dict, N: int, seed: int, noise: float) -> tuple[FactorizeCase, float]:
+    """The case and the relative norm of the noise added to its target."""
     target = workloads.lookup(workloads.TARGETS, "target", task["target"])
     chain = workloads.lookup(workloads.CHAINS, "chain", task["chain"])(N)
-    A = workloads.build_target(target, N, seed, noise, task["noise_model"], task["dtype"])
+    A, noise_norm = workloads.noisy_target(target, N, seed, noise, task["noise_model"],
+                                           task["dtype"])
     perm = {None: target.perm, "none": None}.get(task["perm"], task["perm"])
-    return FactorizeCase(A, tuple(chain), perm, seed, task["threads"])
+    return FactorizeCase(A, tuple(chain), perm, seed, task["threads"]), noise_norm
 
 
 def factorize_workload(task: dict) -> Workload:
     """Target, chain and permutation of a ``[[factorize]]`` or ``[[factorize_time]]`` task."""
-    case = _factorize_case(task, task["N"], task["seed"], task["noise"])
-    tiny = _factorize_case(task, min(WARM_UP_N, task["N"]), 0, 0.0)
+    case, noise_norm = _factorize_case(task, task["N"], task["seed"], task["noise"])
+    tiny, _ = _factorize_case(task, min(WARM_UP_N, task["N"]), 0, 0.0)
     dtype = task["dtype"]
 
     def judge(outcome: Outcome) -> dict:
@@ -132,7 +134,8 @@ def factorize_workload(task: dict) -> Workload:
                                                     f"proved upper bound {upper:.6g}")
         return checked
 
-    return Workload(case, tiny, {"factors": len(case.chain)}, judge)
+    row = {"factors": len(case.chain), "noise_norm": noise_norm}
+    return Workload(case, tiny, row, judge)
 
 
 WORKLOADS: dict[str, Callable[[dict], Workload]] = {

@@ -1,19 +1,45 @@
-"""The "paper says / we measure" table: a measure per claim, computed from a run's rows.
+"""The "paper says / we measure" table: each claim measured on a run's rows and given a verdict.
 
-A ``[[claims]]`` entry of a suite names a measure of :data:`MEASURES` and filters the rows with
-``where = {column = value or [values]}``; the measure turns the matching rows into one short
-sentence. Rows must be the ``status == "ok"`` rows with the report's derived columns
-(``bound_ratio`` filled in for peers, see :func:`fastfact.bench.report.load_run`).
+A ``[[claims]]`` entry of a suite says what a paper claims and how this run checks it::
+
+    [[claims]]
+    id = "H6"
+    claim = "Balanced tree faster for large N"         # texts of the table
+    source = "[LZRG22] Fig. 4"
+    paper = "balanced ≈ 10× faster than comb trees at J ≥ 11"
+    where = { kind = "factorize_time", N = [2048, 4096] }   # the rows it is measured on
+    measure = "versus"                                 # a measure of fastfact.bench.measures
+    method = "hier-balanced"                           # the measure's parameters
+    baseline = ["hier-l2r", "hier-r2l"]
+    criteria = [{ quantity = "time_ratio", min = 2 }]  # bounds on the measure's quantities
+
+The measure splits the selected rows into cases (per method, per size, …) and computes its
+quantities for each; every criterion is checked on every case. The verdict:
+
+* **reproduced** — every check holds;
+* **partial** — some hold, some do not;
+* **not reproduced** — none holds;
+* **not measured** — no rows match, or no quantity could be computed (e.g. a slope from one
+  size); checks that cannot be computed are counted apart and said so.
+
+Claims are validated when the suite loads (:func:`check_claim`), so an unknown measure,
+quantity or key fails before the run, not in the report.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["MEASURES", "evaluate_claims", "fitted_slope", "guarantee", "select"]
+from fastfact.bench.measures import MEASURES
+
+__all__ = ["VERDICTS", "check_claim", "criterion_text", "evaluate_claims", "judge", "select"]
+
+VERDICTS = ("reproduced", "partial", "not reproduced", "not measured")
+TEXT_KEYS = ("id", "claim", "paper", "measure")  # required
+OPTIONAL_KEYS = ("source", "where", "criteria")
+COLUMNS = ["id", "claim", "source", "paper says", "criterion", "we measure", "verdict"]
 
 
 def select(rows: pd.DataFrame, where: dict) -> pd.DataFrame:
@@ -27,162 +53,161 @@ def select(rows: pd.DataFrame, where: dict) -> pd.DataFrame:
     return rows[mask]
 
 
-def fitted_slope(sizes, seconds) -> float:
-    """Least-squares slope of ``log seconds`` against ``log N`` (NaN with < 2 sizes)."""
-    sizes, seconds = np.asarray(sizes, float), np.asarray(seconds, float)
-    if len(np.unique(sizes)) < 2:
-        return math.nan
-    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _per_method(rows: pd.DataFrame, describe) -> str:
-    parts = [f"{method}: {describe(group)}" for method, group in rows.groupby("method")]
-    return "; ".join(parts)
+def check_claim(claim, columns, labels) -> None:
+    """Raise ValueError (naming the key) unless ``claim`` is a valid ``[[claims]]`` table.
 
-
-def _time_slope(rows, claim) -> str:
-    def describe(group):
-        medians = group.groupby("N")["seconds"].median()
-        sizes = f"N = {medians.index.min()}…{medians.index.max()}"
-        return f"slope {fitted_slope(medians.index, medians.values):.2f} ({sizes})"
-
-    return _per_method(rows, describe)
-
-
-def _max_rel_error(rows, claim) -> str:
-    return _per_method(rows, lambda g: "; ".join(
-        f"max {e:.2g} ({dtype})" for dtype, e in g.groupby("dtype")["rel_error"].max().items()))
-
-
-def _compare(rows, claim) -> str:
-    parts = []
-    for N, at_n in rows.groupby("N"):
-        medians = at_n.groupby("method")[["rel_error", "seconds"]].median()
-        cells = [f"{m} {r.rel_error:.2g} in {r.seconds:.3g} s" for m, r in medians.iterrows()]
-        fastest = medians["seconds"].min()
-        slowest = medians["seconds"].idxmax()
-        cells.append(f"{slowest} ×{medians.loc[slowest, 'seconds'] / fastest:.3g} slower")
-        parts.append(f"N = {N}: " + ", ".join(cells))
-    return "; ".join(parts)
-
-
-def _error_over_noise(rows, claim) -> str:
-    noisy = rows[rows["noise"] > 0]
-    ratio = noisy["rel_error"] / noisy["noise"]
-    return _per_method(noisy.assign(ratio=ratio), lambda g: (
-        f"error/noise {g['ratio'].median():.3g} (range {g['ratio'].min():.3g}–"
-        f"{g['ratio'].max():.3g})"))
-
-
-def _fastest(rows, claim) -> str:
-    medians = rows.groupby(["N", "method"])["seconds"].median().unstack()
-    return ", ".join(f"N = {N}: {row.idxmin()}" for N, row in medians.iterrows())
-
-
-def guarantee(factors) -> float:
-    """``√(L−1)``: the bound on error / lower bound of the orthonormalized hierarchical method
-    for a chain of ``L = factors`` factors (docs/algorithms.md §4.6; 1 for two factors: the split
-    is optimal). NaN when ``factors`` is unknown (rows written before the column existed).
+    Parameters
+    ----------
+    claim : dict
+        The table.
+    columns : collection of str
+        The row columns a ``where`` filter may name.
+    labels : collection of str
+        The method labels a measure parameter may name.
     """
-    factors = float(factors)
-    return math.nan if math.isnan(factors) else math.sqrt(max(1.0, factors - 1))
+    if not isinstance(claim, dict):
+        raise ValueError("must be a table")
+    for key in TEXT_KEYS:
+        if key not in claim:
+            raise ValueError(f"missing required key {key!r}")
+    for key in ("id", "claim", "paper", "source"):
+        if key in claim and not isinstance(claim[key], str):
+            raise ValueError(f"{key}: must be a string, got {claim[key]!r}")
+    measure = MEASURES.get(claim["measure"])
+    if measure is None:
+        raise ValueError(f"measure: unknown measure {claim['measure']!r}; known: "
+                         f"{', '.join(sorted(MEASURES))}")
+    accepted = {*TEXT_KEYS, *OPTIONAL_KEYS, *measure.parameters}
+    unknown = sorted(set(claim) - accepted)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} for measure {claim['measure']!r}; "
+                         f"accepted keys: {', '.join(sorted(accepted))}")
+    _check_where(claim.get("where", {}), columns)
+    for name, required in measure.parameters.items():
+        _check_labels(claim, name, required, labels)
+    _check_criteria(claim.get("criteria"), measure.quantities)
 
 
-def _max_bound_ratio(rows, claim) -> str:
-    def describe(group):
-        worst = group.loc[group["bound_ratio"].idxmax()]
-        limit = guarantee(worst["factors"])
-        return (f"max err/bound {worst['bound_ratio']:.3f} at N = {worst['N']} "
-                f"(√(L−1) = {limit:.2f})")
+def _check_where(where, columns) -> None:
+    if not isinstance(where, dict):
+        raise ValueError(f"where: must be a table of column = value(s), got {where!r}")
+    for column, value in where.items():
+        if column not in columns:
+            raise ValueError(f"where: unknown column {column!r}; columns: "
+                             f"{', '.join(sorted(columns))}")
+        if isinstance(value, (dict, list)) and (not isinstance(value, list) or not value):
+            raise ValueError(f"where.{column}: must be a value or a non-empty list, got "
+                             f"{value!r}")
 
-    return _per_method(rows.dropna(subset=["bound_ratio"]), describe)
+
+def _check_labels(claim, name, required, labels) -> None:
+    if name not in claim:
+        if required:
+            raise ValueError(f"missing key {name!r} (required by measure {claim['measure']!r})")
+        return
+    value = claim[name]
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{name}: must be a method label or a list of them, got {value!r}")
+    for label in values:
+        if label not in labels:
+            raise ValueError(f"{name}: unknown method {label!r}; known: "
+                             f"{', '.join(sorted(labels))}")
 
 
-def _speedup(rows, claim) -> str:
-    peers = rows[rows["impl"] != rows["reference"]]
-    speedup = 1.0 / peers["time_ratio"]
+def _check_criteria(criteria, quantities) -> None:
+    if not isinstance(criteria, list) or not criteria:
+        raise ValueError("criteria: a claim needs a non-empty list of criteria, e.g. "
+                         "[{ quantity = ..., min = ..., max = ... }]")
+    for number, criterion in enumerate(criteria):
+        where = f"criteria[{number}]"
+        if not isinstance(criterion, dict):
+            raise ValueError(f"{where}: must be a table, got {criterion!r}")
+        unknown = sorted(set(criterion) - {"quantity", "min", "max"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r}; accepted: quantity, min, max")
+        if criterion.get("quantity") not in quantities:
+            raise ValueError(f"{where}.quantity: unknown quantity {criterion.get('quantity')!r}; "
+                             f"this measure gives {', '.join(quantities)}")
+        bounds = [criterion[k] for k in ("min", "max") if k in criterion]
+        if not bounds:
+            raise ValueError(f"{where}: needs a 'min' or a 'max'")
+        if not all(_number(b) for b in bounds):
+            raise ValueError(f"{where}: min and max must be finite numbers, got {bounds}")
+        if len(bounds) == 2 and bounds[0] > bounds[1]:
+            raise ValueError(f"{where}: min {bounds[0]} is above max {bounds[1]}")
+
+
+def criterion_text(criteria, quantities) -> str:
+    """The criteria as a reader checks them: ``"time_ratio ≥ 2; slope in [1.7, 2.3]"``."""
     parts = []
-    for (impl, N, batch), values in speedup.groupby([peers["impl"], peers["N"], peers["batch"]]):
-        parts.append(f"{impl} N = {N} batch {batch}: ×{values.median():.3g}")
+    for criterion in criteria:
+        name = criterion["quantity"]
+        low, high = criterion.get("min"), criterion.get("max")
+        bound = (f"in [{low:g}, {high:g}]" if low is not None and high is not None
+                 else f"≥ {low:g}" if low is not None else f"≤ {high:g}")
+        parts.append(f"{name} {bound}" + (f" ({quantities[name]})" if name in quantities else ""))
     return "; ".join(parts)
 
 
-LANDSCAPE_TOL = 1e-3  # a start "reaches" a value when within 0.1 % of it
+def _holds(criterion, value) -> bool | None:
+    if value is None or math.isnan(value):
+        return None
+    return (criterion.get("min", -math.inf) <= value <= criterion.get("max", math.inf))
 
 
-def _landscape(rows, claim) -> str:
-    """Multistart runs per support: how many reach the optimum, at how many values they stop.
+def judge(cases, criteria) -> str:
+    """The verdict of the checks ``criteria × cases``, with the counts behind it.
 
-    With a closed-form optimum (tractable supports: ``lower_bound`` is ``E*``), the count of
-    starts within :data:`LANDSCAPE_TOL` of it; otherwise the number of distinct final values
-    and the count at the best one (there is no optimum to compare with).
+    Examples
+    --------
+    >>> from fastfact.bench.measures import Case
+    >>> judge([Case("a", {"slope": 2.0}, ""), Case("b", {"slope": 3.1}, "")],
+    ...       [{"quantity": "slope", "min": 1.7, "max": 2.3}])
+    'partial (1 of 2 checks hold)'
     """
-    parts = []
-    for (chain, N, method), group in rows.groupby(["chain", "N", "method"]):
-        errors = np.sort(group["rel_error"].to_numpy(dtype=float))
-        K = len(errors)
-        stalled = int(group["warnings"].fillna("").str.contains("ConvergenceWarning").sum())
-        if group["lower_bound"].notna().all():
-            ratio = group["rel_error"] / group["lower_bound"]
-            text = f"{int((ratio <= 1 + LANDSCAPE_TOL).sum())}/{K} starts within 0.1 % of E*"
-        else:
-            distinct = 1 + int(np.sum(np.diff(errors) > LANDSCAPE_TOL * errors[:-1]))
-            at_best = int(np.sum(errors <= errors[0] * (1 + LANDSCAPE_TOL)))
-            text = (f"{K} starts stop at {distinct} distinct values ({errors[0]:.4g}–"
-                    f"{errors[-1]:.4g}), {at_best}/{K} at the best (no closed form)")
-        if stalled:
-            text += f", {stalled} stopped by max_iter"
-        parts.append(f"{chain} N = {N} {method}: {text}")
-    return "; ".join(parts)
-
-
-def _per_target(rows, claim) -> str:
-    """Largest relative error per target and chain."""
-    return "; ".join(f"{target} on {chain}: max {group['rel_error'].max():.2g}"
-                     for (target, chain), group in rows.groupby(["target", "chain"]))
-
-
-def _chain_tradeoff(rows, claim) -> str:
-    """Coefficients against error per target and size, chains by increasing coefficients."""
-    from fastfact.bench.workloads import CHAINS
-
-    parts = []
-    for (target, N), at_size in rows.groupby(["target", "N"]):
-        entries = sorted((sum(f.nnz for f in CHAINS[chain](int(N))), chain,
-                          group["rel_error"].median()) for chain, group in at_size.groupby("chain"))
-        parts.append(f"{target} N = {N}: " + ", ".join(
-            f"{chain} {nnz} coefficients → {error:.3g}" for nnz, chain, error in entries))
-    return "; ".join(parts)
-
-
-MEASURES = {
-    "time_slope": _time_slope,
-    "max_rel_error": _max_rel_error,
-    "compare": _compare,
-    "error_over_noise": _error_over_noise,
-    "fastest": _fastest,
-    "max_bound_ratio": _max_bound_ratio,
-    "speedup": _speedup,
-    "landscape": _landscape,
-    "chain_tradeoff": _chain_tradeoff,
-    "per_target": _per_target,
-}
+    checks = [_holds(c, case.quantities.get(c["quantity"])) for case in cases for c in criteria]
+    measured = [check for check in checks if check is not None]
+    if not measured:
+        return "not measured"
+    held = sum(measured)
+    verdict = ("reproduced" if held == len(measured) else "not reproduced" if held == 0
+               else "partial")
+    detail = f"{held} of {len(measured)} checks hold"
+    if len(measured) < len(checks):
+        detail += f"; {len(checks) - len(measured)} not computable"
+    return f"{verdict} ({detail})"
 
 
 def evaluate_claims(claims: list[dict], rows: pd.DataFrame) -> pd.DataFrame:
-    """The claims table: ``id, claim, source, paper says, we measure``.
+    """The claims table: ``id, claim, source, paper says, criterion, we measure, verdict``.
 
-    A claim whose filter matches no row says so ("not measured in this run").
+    A claim whose filter matches no row is "not measured (no matching rows)"; one that cannot
+    be evaluated (a run written before a column or measure existed) says why.
     """
     table = []
     for claim in claims:
+        measure = MEASURES.get(claim.get("measure"))
+        quantities = measure.quantities if measure else {}
+        criteria = claim.get("criteria") or []
         try:
+            if measure is None:
+                raise ValueError(f"unknown measure {claim.get('measure')!r}")
             matched = select(rows, claim.get("where", {}))
-            measured = (MEASURES[claim["measure"]](matched, claim) if len(matched)
-                        else "not measured in this run (no matching rows)")
+            if matched.empty:
+                measured, verdict = "no matching rows in this run", "not measured"
+            else:
+                cases = measure.cases(matched, claim)
+                measured = "; ".join(f"{case.label}: {case.text}" for case in cases)
+                verdict = judge(cases, criteria) if criteria else "not measured (no criterion)"
         except (ValueError, KeyError) as exc:
-            measured = f"cannot evaluate: {exc}"
-        table.append({"id": claim["id"], "claim": claim["claim"],
-                      "source": claim.get("source", ""), "paper says": claim["paper"],
-                      "we measure": measured})
-    return pd.DataFrame(table, columns=["id", "claim", "source", "paper says", "we measure"])
+            measured, verdict = f"cannot evaluate: {exc}", "not measured"
+        table.append({"id": claim.get("id", ""), "claim": claim.get("claim", ""),
+                      "source": claim.get("source", ""), "paper says": claim.get("paper", ""),
+                      "criterion": criterion_text(criteria, quantities) or "—",
+                      "we measure": measured, "verdict": verdict})
+    return pd.DataFrame(table, columns=COLUMNS)

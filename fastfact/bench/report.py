@@ -7,15 +7,16 @@ is faster. The *speed-up* of the reference over a peer is its inverse, peer time
 time (> 1: the reference is faster). Medians come with their interquartile range (IQR) over
 the repeats (timings) or over the seeds (errors).
 
-``report.md`` links the figures (:mod:`fastfact.bench.figures`) saved under
-``<run>/figures/``; ``report.html`` embeds them (base64 PNG), so it is a single self-contained
-file.
+Both documents have the same sections, in this order: the headline table
+(:mod:`fastfact.bench.headline`), the claims with their verdicts (:mod:`fastfact.bench.claims`),
+the figures (:mod:`fastfact.bench.figures`), the detailed tables, the machine and the
+implementations. ``report.md`` links the figures saved under ``<run>/figures/``;
+``report.html`` embeds them (base64 PNG), so it is a single self-contained file
+(:mod:`fastfact.bench.document` renders both).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 from pathlib import Path
 
@@ -23,13 +24,21 @@ import pandas as pd
 
 from fastfact.bench.claims import evaluate_claims
 from fastfact.bench.compare import compare_runs
+from fastfact.bench.document import (
+    Section,
+    implementations_table,
+    machine_summary,
+    machine_table,
+    render_html,
+    render_markdown,
+)
 from fastfact.bench.figures import draw_figures
+from fastfact.bench.headline import headline_table
 from fastfact.bench.loading import ReportError, read_run
 from fastfact.bench.results import COLUMNS, write_text_atomic
 from fastfact.bench.tolerances import certificate_floor
 
 __all__ = ["ReportError", "load_run", "write_report"]
-
 
 
 def load_run(folder) -> tuple[pd.DataFrame, dict]:
@@ -150,137 +159,82 @@ def warnings_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- documents
-def _machine_block(meta: dict) -> list[tuple[str, str]]:
-    machine, run = meta.get("machine", {}), meta.get("run", {})
-    cpu = machine.get("cpu", {})
-    numba = machine.get("numba", {})
-    blas = "; ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} "
-                     f"threads)" for p in machine.get("blas", []) if "error" not in p)
-    versions = ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items())
-    git = machine.get("git", {})
-    return [
-        ("suite", f"{meta['suite']['name']} ({meta['suite']['source']}, digest "
-                  f"{meta['suite']['digest'][:12]})"),
-        ("run", f"started {run.get('started')}, finished {run.get('finished') or 'not yet'}"
-                f", jobs {run.get('jobs')}, scheduler {run.get('scheduler') or 'none'}"),
-        ("cpu", f"{cpu.get('model')} — {cpu.get('logical_cores')} logical cores, "
-                f"{cpu.get('usable_cores')} usable"),
-        ("threads", f"timing tasks pinned to {meta['suite']['settings']['threads']}; numba "
-                    f"{numba.get('threading_layer')} layer, {numba.get('num_threads')} threads"),
-        ("blas", blas or "unknown"),
-        ("versions", f"python {machine.get('python')}, {versions}"),
-        ("git", f"{git.get('sha') or 'not a git checkout'}"
-                f"{' (dirty)' if git.get('dirty') else ''}"),
-    ]
+_HEADLINE_TEXT = (
+    "One row per workload at the largest size measured (all sizes are in the details below). "
+    "Timings: median over the repeats; accuracy: the method with the smallest median error. "
+    "`peer ÷ fastfact` > 1: fastfact is faster (time) or more accurate (error). Claims: "
+    "✓ reproduced, ◐ partial, ✗ not reproduced, – not measured (see the next section).")
+_CLAIMS_TEXT = (
+    "Each claim of the suite (docs/algorithms.md §6 and the algorithms added since) with the "
+    "criterion the suite states for it "
+    "(thresholds on quantities measured from this run's rows). Verdict: **reproduced** when "
+    "every check holds (each criterion on each case: method, size, …), **partial** when some "
+    "do, **not reproduced** when none does, **not measured** when nothing could be computed.")
 
 
-def _implementation_rows(meta: dict) -> pd.DataFrame:
-    found = meta.get("machine", {}).get("peers", [])
-    return pd.DataFrame([{
-        "implementation": p["name"], "kind": p["kind"], "layout": p.get("layout", ""),
-        "status": (p["version"] or "installed") if p["available"] else "ABSENT",
-        "note": p["reason"] or p["summary"]} for p in found])
-
-
-def _markdown_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "_none_\n"
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
-            for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body]) + "\n"
-
-
-def _sections(rows, meta, other) -> list[tuple[str, str, pd.DataFrame | None]]:
-    """``(title, text, table)`` sections shared by the Markdown and HTML documents."""
+def _implementations_text(meta: dict) -> str:
     absent = meta.get("absent_peers", {})
-    absent_text = ("Implementations requested by the suite but absent here: " + "; ".join(
+    text = ("Implementations requested by the suite but absent here: " + "; ".join(
         f"**{name}** ({reason})" for name, reason in absent.items()) if absent
         else "Every implementation requested by the suite is installed.")
-    absent_text += (" Layout: how an apply implementation receives the batch (`columns`: X of "
-                    "shape (N, batch), batch contiguous; `rows`: every signal contiguous).")
-    sections = [] if not meta.get("input_problems") else [
-        ("Input problems", "Rows of rows.csv that could not be used, counted by kind.",
-         pd.DataFrame({"problem": meta["input_problems"]}))]
+    return text.rstrip(".") + (". Layout: how an apply implementation receives the batch "
+                               "(`columns`: X of shape (N, batch), batch contiguous; `rows`: "
+                               "every signal contiguous).")
+
+
+def _sections(rows, meta, other, figures) -> list[Section]:
+    """The sections of both documents: headline, claims, figures, details, machine."""
+    claims = meta["suite"].get("claims") or []
+    claims_table = evaluate_claims(claims, rows[rows["status"] == "ok"]) if claims else None
+    verdicts = [] if claims_table is None else claims_table["verdict"].tolist()
+    headline = headline_table(rows, claims, verdicts)
+    text = _HEADLINE_TEXT
+    if claims_table is None:
+        headline = headline.drop(columns="claims")
+        text = text[:text.index(" Claims:")]
+    sections = [Section("Headline", text, headline, collapse=False)]
+    if meta.get("input_problems"):
+        sections.append(Section("Input problems", "Rows of rows.csv that could not be used, "
+                                "counted by kind.", pd.DataFrame({"problem": meta["input_problems"]})))
+    if claims_table is not None:
+        sections.append(Section("Paper says / we measure", _CLAIMS_TEXT, claims_table,
+                                collapse=False))
+    if figures:
+        sections.append(Section("Figures", "Each method and implementation has one colour in "
+                                "every figure.", figures=figures))
     sections += [
-        ("Machine", "", pd.DataFrame(_machine_block(meta), columns=["", "value"])),
-        ("Implementations", absent_text, _implementation_rows(meta)),
-    ]
-    claims = meta["suite"].get("claims")
-    if claims:
-        sections.append(("Paper says / we measure", "Headline results of docs/algorithms.md §6.",
-                         evaluate_claims(claims, rows[rows["status"] == "ok"])))
-    sections += [
-        ("Apply: reference time and time ratio to each peer",
-         "`÷ peer` = reference time / peer time, median [IQR] over paired repeats "
-         "(< 1: the reference is faster). Every output is checked against an exact result "
-         "computed independently of all implementations (`oracle` column of the rows).",
-         apply_table(rows)),
-        ("Factorization accuracy", "Median [IQR] over seeds; `err / bound` = relative error "
-         "divided by the lower-bound certificate max_s E_s (≥ 1).", factorize_table(rows)),
-        ("Factorization time", "Median [IQR] over repeats, interleaved in one process.",
-         factorize_time_table(rows)),
-        ("Problems", "Rows that are not valid measurements (absent peers, errors, outputs "
-         "that differ from the exact result) and outputs left unchecked (no affordable "
-         "independent reference).", problems_table(rows)),
-        ("Warnings", "Warnings raised during tasks, recorded in the `warnings` column.",
-         warnings_table(rows)),
+        Section("Details"),
+        Section("Apply: reference time and time ratio to each peer",
+                "`÷ peer` = reference time / peer time, median [IQR] over paired repeats "
+                "(< 1: the reference is faster). Every output is checked against an exact "
+                "result computed independently of all implementations (`oracle` column of the "
+                "rows).", apply_table(rows), level=3),
+        Section("Factorization accuracy", "Median [IQR] over seeds; `err / bound` = relative "
+                "error divided by the lower-bound certificate (≥ 1).", factorize_table(rows),
+                level=3),
+        Section("Factorization time", "Median [IQR] over repeats, interleaved in one process.",
+                factorize_time_table(rows), level=3),
+        Section("Problems", "Rows that are not valid measurements (absent peers, errors, "
+                "outputs that differ from the exact result) and outputs left unchecked (no "
+                "affordable independent reference).", problems_table(rows), level=3),
+        Section("Warnings", "Warnings raised during tasks, recorded in the `warnings` column.",
+                warnings_table(rows), level=3),
     ]
     if other is not None:
         other_rows, other_meta = other
         comparison = compare_runs(rows, other_rows)
-        sections.append((f"Against {other_meta['suite']['name']} run of "
-                         f"{other_meta.get('run', {}).get('started')}",
-                         "Timings are compared on CPU time ÷ the calibration workload of the "
-                         "same repeat, corrected for the drift of the peers of each task, "
-                         "within a band from the repeats and the run-to-run spread; errors seed "
-                         "by seed (docs/benchmarking.md, \"Comparing runs\"). "
-                         + comparison.summary(),
-                         comparison.display()))
+        sections.append(Section(f"Against {other_meta['suite']['name']} run of "
+                                f"{other_meta.get('run', {}).get('started')}",
+                                "Timings are compared on CPU time ÷ the calibration workload of "
+                                "the same repeat, corrected for the drift of the peers of each "
+                                "task, within a band from the repeats and the run-to-run spread; "
+                                "errors seed by seed (docs/benchmarking.md, \"Comparing runs\"). "
+                                + comparison.summary(), comparison.display(), level=3))
+    sections += [
+        Section("Machine", "", machine_table(meta)),
+        Section("Implementations", _implementations_text(meta), implementations_table(meta)),
+    ]
     return sections
-
-
-def _markdown(title, sections, figures, folder: Path) -> str:
-    parts = [f"# {title}\n"]
-    for heading, text, table in sections:
-        parts.append(f"## {heading}\n")
-        if text:
-            parts.append(text + "\n")
-        if table is not None:
-            parts.append(_markdown_table(table))
-    if figures:
-        parts.append("## Figures\n")
-        parts += [f"![{caption}]({path.relative_to(folder).as_posix()})\n"
-                  for caption, path in figures]
-    return "\n".join(parts)
-
-
-_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}
-table{border-collapse:collapse;font-size:13px;margin:0.5em 0}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#f0f0f0}
-img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}"""
-
-
-def _html(title, sections, figures) -> str:
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-             f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
-    for heading, text, table in sections:
-        parts.append(f"<h2>{html.escape(heading)}</h2>")
-        if text:
-            parts.append(f"<p>{html.escape(text).replace('**', '')}</p>")
-        if table is not None:
-            parts.append(table.to_html(index=False, border=0) if not table.empty
-                         else "<p><em>none</em></p>")
-    if figures:
-        parts.append("<h2>Figures</h2>")
-    for caption, path in figures:
-        data = base64.b64encode(path.read_bytes()).decode()
-        parts.append(f"<figure><img alt='{html.escape(caption)}' "
-                     f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}"
-                     f"</figcaption></figure>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 def write_report(run, against=None) -> tuple[Path, Path]:
@@ -307,12 +261,12 @@ def write_report(run, against=None) -> tuple[Path, Path]:
     rows, meta = load_run(folder)
     other = load_run(against) if against is not None else None
     title = f"fastfact benchmark — {meta['suite']['name']}"
-    sections = _sections(rows, meta, other)
+    intro = f"{meta['suite'].get('description', '')} {machine_summary(meta)}".strip()
     markdown_path, html_path = folder / "report.md", folder / "report.html"
     try:
-        figures = draw_figures(rows, folder / "figures")
-        write_text_atomic(markdown_path, _markdown(title, sections, figures, folder))
-        write_text_atomic(html_path, _html(title, sections, figures))
+        sections = _sections(rows, meta, other, draw_figures(rows, folder / "figures"))
+        write_text_atomic(markdown_path, render_markdown(title, intro, sections, folder))
+        write_text_atomic(html_path, render_html(title, intro, sections))
     except OSError as exc:
         raise ReportError(f"cannot write the report into {str(folder)!r}: {exc}") from None
     return markdown_path, html_path

@@ -27,8 +27,8 @@ __all__ = ["COLUMNS", "NUMERIC_COLUMNS", "SET_ASIDE", "TEXT_COLUMNS", "Repair", 
 
 COLUMNS = [
     "suite", "task", "task_rows", "kind", "impl", "method", "layout", "reference", "target",
-    "chain", "factors", "N", "batch", "dtype", "noise", "noise_model", "seed", "threads",
-    "repeat", "number", "seconds", "time_ratio", "cpu_seconds", "calibration_cpu_seconds",
+    "chain", "factors", "N", "batch", "dtype", "noise", "noise_model", "noise_norm", "seed",
+    "threads", "repeat", "number", "seconds", "time_ratio", "cpu_seconds", "calibration_cpu_seconds",
     "wall_seconds", "rel_error", "oracle", "lower_bound", "upper_bound", "bound_ratio", "flops",
     "peak_bytes", "status", "error", "warnings",
 ]

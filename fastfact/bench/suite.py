@@ -35,6 +35,7 @@ from fastfact import impls
 from fastfact._validation import FLOAT_DTYPES
 from fastfact.bench import workloads
 from fastfact.bench._tables import TableChecker
+from fastfact.bench.results import COLUMNS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -313,21 +314,18 @@ class _Validator(TableChecker):
                               "contenders": [methods[label].as_dict(label) for label in labels]})
         return tasks
 
-    def claims(self, claims) -> list[dict]:
-        from fastfact.bench.claims import MEASURES
-
+    def claims(self, claims, methods: dict) -> list[dict]:
         if not isinstance(claims, list):
             self.fail("[[claims]]", "must be an array of tables")
+        if not claims:
+            return claims
+        from fastfact.bench.claims import check_claim  # here: it needs pandas (bench extra)
+
         for number, claim in enumerate(claims, 1):
-            where = f"[[claims]] #{number}"
-            if not isinstance(claim, dict):
-                self.fail(where, "must be a table")
-            for key in ("id", "claim", "paper", "measure"):
-                if key not in claim:
-                    self.fail(where, f"missing required key {key!r}")
-            if claim["measure"] not in MEASURES:
-                self.fail(f"{where}.measure", f"unknown measure {claim['measure']!r}; known: "
-                                              f"{', '.join(sorted(MEASURES))}")
+            try:
+                check_claim(claim, COLUMNS, methods)
+            except ValueError as exc:
+                self.fail(f"[[claims]] #{number}", str(exc))
         return claims
 
     def unique_ids(self, tasks: list[dict], where: str, taken: set) -> None:
@@ -364,5 +362,5 @@ class _Validator(TableChecker):
         named = {c["label"] for task in tasks for c in task["contenders"]
                  if c["kind"] == "factorize"}
         return Suite(name, description, self.source, text, settings, tasks,
-                     self.claims(document.get("claims", [])),
+                     self.claims(document.get("claims", []), methods),
                      {label: methods[label] for label in sorted(named)})

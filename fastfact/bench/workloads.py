@@ -29,6 +29,7 @@ __all__ = [
     "Transform",
     "build_target",
     "lookup",
+    "noisy_target",
     "random_monarch",
     "working_dtype",
 ]
@@ -254,7 +255,17 @@ def build_target(target: Target, N: int, seed: int, noise: float, noise_model: s
     dtype : dtype
         Precision; complex targets use its complex counterpart.
     """
-    A = target.build(N, seed)
+    return noisy_target(target, N, seed, noise, noise_model, dtype)[0]
+
+
+def noisy_target(target: Target, N: int, seed: int, noise: float, noise_model: str, dtype):
+    """:func:`build_target` and the relative norm of the noise it added,
+    ``‖A − A_exact‖_F / ‖A‖_F`` (0 for an exact target), computed in double precision."""
+    exact = target.build(N, seed)
+    A = exact
     if noise:
-        A = lookup(NOISE_MODELS, "noise model", noise_model)(A, noise, seed)
-    return np.asarray(A).astype(working_dtype(dtype, target.complex_values or A.dtype.kind == "c"))
+        A = lookup(NOISE_MODELS, "noise model", noise_model)(exact, noise, seed)
+    norm = np.linalg.norm(A)
+    noise_norm = float(np.linalg.norm(A - exact) / norm) if norm > 0 else 0.0
+    dtype = working_dtype(dtype, target.complex_values or A.dtype.kind == "c")
+    return np.asarray(A).astype(dtype), noise_norm

@@ -7,7 +7,14 @@ problem for arbitrary boolean supports. The subpackage is named ``factorization`
 the registry: one name never means two objects.
 """
 
-from fastfact.factorization import als, gradient, hierarchical, palm  # noqa: F401  (registry)
+from fastfact.factorization import (  # noqa: F401  (registry)
+    als,
+    als_debut,
+    gradient,
+    gradient_bp,
+    hierarchical,
+    palm,
+)
 from fastfact.factorization._api import factorize
 from fastfact.factorization._registry import available_methods, get_method, register_method
 from fastfact.factorization._result import ConvergenceWarning, Factorization, PermutationWarning

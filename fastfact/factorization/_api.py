@@ -211,6 +211,11 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
             target = A if candidate is None else _ks.permute_columns(A, candidate)
             problem = Problem(target, patterns, rng, exponent, level, norm2)  # ‖A P‖ = ‖A‖
             out = fn(problem, **options)
+            if out.perm is not None:  # a permutation learned by the method, after the given one
+                candidate = out.perm if candidate is None else candidate[out.perm]
+                problem = Problem(_ks.permute_columns(A, candidate), patterns, rng, exponent,
+                                  level, norm2)
+                name = f"{name}+learned"
             _check_finite(out.twiddles, method)
             twiddles = [np.asarray(t, dtype=out_dtype) for t in out.twiddles]
             rel_error = problem.rel_error([t.astype(A.dtype) for t in twiddles])

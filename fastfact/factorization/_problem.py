@@ -60,6 +60,9 @@ class MethodOutput:
     a hierarchical run made, and whether its error is proved to decompose into their residuals.
     ``converged`` is None for direct methods; for iterative ones ``stop`` says where they
     stopped (the ConvergenceWarning is raised from one place, ``_result.warn_unconverged``).
+    ``perm``: a column permutation the method chose itself (``A[:, perm]`` is what the
+    twiddles approximate), composed by ``factorize`` with the one it was given; None for
+    methods that fit the given columns.
     """
 
     twiddles: list[np.ndarray]
@@ -69,6 +72,7 @@ class MethodOutput:
     comb: bool = False
     converged: bool | None = None
     stop: str = ""
+    perm: np.ndarray | None = None
 
 
 def _chain_item(item) -> Pattern:

@@ -59,6 +59,30 @@ class _Objective:
         return max(loss, 0.0), self.pack(grads)
 
 
+def check_betas(betas) -> tuple[float, float]:
+    """Adam's moment decay rates: two numbers in [0, 1)."""
+    beta1, beta2 = check_reals("betas", betas, 2)
+    if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    return beta1, beta2
+
+
+def adam_steps(objective, x: np.ndarray, lr: float, betas):
+    """Adam on ``objective(x) -> (loss, gradient)`` from ``x``: yields, step after step, the new
+    point and the loss at the point the step started from."""
+    beta1, beta2 = betas
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    it = 0
+    while True:
+        it += 1
+        loss, g = objective(x)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        x = x - lr * (m / (1 - beta1**it)) / (np.sqrt(v / (1 - beta2**it)) + 1e-8)
+        yield x, loss
+
+
 @register_method("gradient")
 def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=None,
              betas=(0.9, 0.999), tol=1e-8) -> MethodOutput:
@@ -91,9 +115,7 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
     adam_iter = check_positive_int("adam_iter", adam_iter)
     lr = check_positive_float("lr", lr)
     lbfgs_iter = check_positive_int("lbfgs_iter", lbfgs_iter, allow_zero=True)
-    beta1, beta2 = check_reals("betas", betas, 2)
-    if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    beta1, beta2 = check_betas(betas)
     tol = check_positive_float("tol", tol)
     objective = _Objective(problem)
     twiddles = initial_twiddles(problem, init)
@@ -102,16 +124,10 @@ def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=Non
         scale = np.sqrt(problem.norm2) / product_norm if product_norm > 0 else 1.0
         twiddles = [t * scale ** (1.0 / len(twiddles)) for t in twiddles]
     x = objective.pack(twiddles)
-    m = np.zeros_like(x)
-    v = np.zeros_like(x)
     history: list[float] = []
-    for it in range(1, adam_iter + 1):
-        _, g = objective(x)
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat = m / (1 - beta1**it)
-        v_hat = v / (1 - beta2**it)
-        x = x - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+    steps = adam_steps(objective, x, lr, (beta1, beta2))
+    for _ in range(adam_iter):
+        x, _ = next(steps)
         history.append(problem.rel_error(objective.unpack(x)))
     lbfgs_done = False
     if lbfgs_iter:

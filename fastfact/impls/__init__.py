@@ -26,7 +26,16 @@ array([[1.],
 'columns'
 """
 
-from fastfact.impls import bmm, dense, faust, fft, fwht, native, sparse  # noqa: F401  (they register)
+from fastfact.impls import (  # noqa: F401  (they register)
+    bmm,
+    dense,
+    faust,
+    fft,
+    fwht,
+    native,
+    optimum,
+    sparse,
+)
 from fastfact.impls._protocol import (
     ANY_TRANSFORM,
     ApplyCase,

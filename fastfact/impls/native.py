@@ -34,6 +34,9 @@ __all__ = ["FastfactApply", "FastfactFsmf", "FastfactMethod", "two_factor_masks"
 OPTION_CHECK_N = 16  # size of the problem a method's options are tried on when a suite loads
 # Option choices the asv suites track one by one (label suffix = the value).
 _TRACKED_CHOICES = {"hierarchical": ("order", ORDERS)}
+# Baselines that reproduce the papers' comparisons, not tracked by asv: the DeBut ALS costs
+# O(N⁴) per sweep (minutes at N = 512), the BP-model gradient ≈ 10 s at N = 512.
+_UNTRACKED = ("als-debut", "gradient-bp")
 
 
 class FastfactApply(Implementation):
@@ -75,7 +78,9 @@ class FastfactMethod(Implementation):
         doc = (get_method(method).__doc__ or "").strip().splitlines()
         self.summary = f"fastfact {method}: {doc[0] if doc else ''}".rstrip(": ")
         choices = _TRACKED_CHOICES.get(method)
-        if choices:
+        if method in _UNTRACKED:
+            self.variants = {}
+        elif choices:
             option, values = choices
             self.variants = {f"{method}-{value}": {option: value} for value in values}
 
