@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fastfact._kernels import apply as kernels
+from fastfact._kernels.plan import COLUMNS_MIN_BATCH, Plan
 from fastfact._validation import (
     as_array,
     as_kernel_array,
@@ -26,8 +26,6 @@ from fastfact._validation import (
     check_positive_int,
     check_workers,
     compute_dtype,
-    parallel_threads,
-    set_workers,
 )
 from fastfact.patterns import Pattern, check_composable, merged_pattern
 
@@ -37,20 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["KSOperator"]
 
 _FORMAT_VERSION = 1
-# Fused radix-2 passes: rows per fibre tile times tile width, in bytes, kept near L1 size.
-_TILE_BYTES = 32 * 1024
-_MAX_GROUP_LOG2 = 5
-_TILE_COLUMNS = 64
-# Batches narrower than this take the per-sample kernel (short column tiles do not vectorize).
-_COLUMNS_MIN_BATCH = 16
-# Below this many multiply-adds (nnz · batch) an apply stays on one thread by default, see
-# _validation.parallel_threads.
-_PARALLEL_MIN_MACS = 1 << 18
 
-
-def _real_view(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous complex array as floats with (re, im) interleaved along the last axis."""
-    return array.view(array.real.dtype) if array.dtype.kind == "c" else array
 
 
 def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
@@ -59,86 +44,6 @@ def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(perm.size)
     return inverse
-
-
-def _packed(twiddle: np.ndarray, pattern: Pattern) -> np.ndarray:
-    """Kernel layout of one factor: planar ``(4, a·d)`` for radix-2, ``(a, d, b, c)`` otherwise."""
-    if pattern.b == 2 and pattern.c == 2:
-        return twiddle.reshape(-1, 4).T.ravel()
-    return twiddle.ravel()
-
-
-def _factor_form(twiddle: np.ndarray, pattern: Pattern) -> int:
-    """``FORM_UNIT`` when every 2×2 block is ``[[1, w], [1, −w]]`` (Hadamard, DFT)."""
-    if pattern.b == 2 and pattern.c == 2:
-        blocks = twiddle.reshape(-1, 2, 2)
-        if (np.all(blocks[:, 0, 0] == 1) and np.all(blocks[:, 1, 0] == 1)
-                and np.array_equal(blocks[:, 1, 1], -blocks[:, 0, 1])):
-            return kernels.FORM_UNIT
-    return kernels.FORM_GENERAL
-
-
-class _Plan:
-    """Packed twiddles and the pass list of one operator in one compute dtype."""
-
-    def __init__(self, twiddles, patterns, dtype, in_perm, out_scatter):
-        self.dtype = np.dtype(dtype)
-        self.cplx = self.dtype.kind == "c"
-        flat = np.concatenate([_packed(np.asarray(t, dtype=dtype), p)
-                               for t, p in zip(twiddles, patterns)])
-        # Complex twiddles travel as interleaved (re, im) float views, see _kernels.apply.
-        self.flat = flat.view(flat.real.dtype) if self.cplx else flat
-        self.offsets = np.cumsum([0] + [p.nnz for p in patterns]).astype(np.int64)
-        self.patterns = np.array([tuple(p) for p in patterns], dtype=np.int64).reshape(-1, 4)
-        self.forms = np.array([_factor_form(t, p) for t, p in zip(twiddles, patterns)],
-                              dtype=np.int64)
-        n_in, n_out = patterns[-1].shape[1], patterns[0].shape[0]
-        self.max_dim = max(max(p.shape) for p in patterns)
-        self.in_rows = np.arange(n_in) if in_perm is None else in_perm
-        self.out_rows = np.arange(n_out) if out_scatter is None else out_scatter
-        self.identity = np.arange(self.max_dim)
-        self.passes_cache: dict[int, tuple] = {}
-
-    def passes(self, patterns, tile: int):
-        """(kinds, los, his, targets) of the batch-last kernel for batch tiles of ``tile``.
-
-        Consecutive radix-2 factors of a pure chain are fused into groups small enough
-        for one fibre tile to stay in L1; every other factor is a generic pass. A radix-2
-        pass works in place; a generic pass writes the other work buffer; the last pass
-        writes the output (code 2), which also hosts every pass of an all-radix-2 chain.
-        """
-        if tile not in self.passes_cache:
-            fit = max(2, _TILE_BYTES // (tile * self.dtype.itemsize))  # tile in entries
-            group_log2 = max(1, min(_MAX_GROUP_LOG2, int(np.log2(fit))))
-            kinds, los, his = [], [], []
-            hi = len(patterns) - 1
-            while hi >= 0:
-                lo = hi
-                if patterns[hi].b == 2 and patterns[hi].c == 2:
-                    while (lo > 0 and hi - lo + 1 < group_log2 and patterns[lo - 1].b == 2
-                           and patterns[lo - 1].c == 2
-                           and patterns[lo].a == 2 * patterns[lo - 1].a
-                           and patterns[lo - 1].d == 2 * patterns[lo].d):
-                        lo -= 1
-                    kinds.append(kernels.PASS_RADIX2)
-                else:
-                    kinds.append(kernels.PASS_GENERIC)
-                los.append(lo)
-                his.append(hi)
-                hi = lo - 1
-            all_radix2 = all(kind == kernels.PASS_RADIX2 for kind in kinds)
-            targets, where = [], -1
-            for t, kind in enumerate(kinds):
-                if t == len(kinds) - 1 or all_radix2:
-                    where = 2
-                elif kind == kernels.PASS_RADIX2:
-                    where = where if where in (0, 1) else 0
-                else:
-                    where = 1 if where == 0 else 0
-                targets.append(where)
-            self.passes_cache[tile] = tuple(
-                np.array(v, dtype=np.int64) for v in (kinds, los, his, targets))
-        return self.passes_cache[tile]
 
 
 class KSOperator:
@@ -214,7 +119,7 @@ class KSOperator:
         n_out, n_in = self.shape
         self._perm = check_permutation("perm", perm, n_in)
         self._out_perm = check_permutation("out_perm", out_perm, n_out)
-        self._plans: dict[np.dtype, _Plan] = {}
+        self._plans: dict[np.dtype, Plan] = {}
 
     # ------------------------------------------------------------------ properties
     @property
@@ -345,11 +250,13 @@ class KSOperator:
         )
 
     # ------------------------------------------------------------------ application
-    def _plan(self, dtype: np.dtype) -> _Plan:
-        if dtype not in self._plans:
-            self._plans[dtype] = _Plan(self._twiddles, self._patterns, dtype, self._perm,
-                                       _inverse(self._out_perm))
-        return self._plans[dtype]
+    def _plan(self, dtype: np.dtype) -> Plan:
+        plan = self._plans.get(dtype)
+        if plan is None:
+            # Two threads may build the same plan at once; either copy is correct.
+            plan = self._plans.setdefault(dtype, Plan(self._twiddles, self._patterns, dtype,
+                                                      self._perm, _inverse(self._out_perm)))
+        return plan
 
     def _prepare(self, x, axis: int):
         x = as_array(x, "input")
@@ -395,30 +302,14 @@ class KSOperator:
         x, dtype = self._prepare(x, axis=0)
         if x.ndim == 1:
             return self._apply_rows(x[None, :], dtype, workers)[0]
-        if x.shape[1] < _COLUMNS_MIN_BATCH:
+        if x.shape[1] < COLUMNS_MIN_BATCH:
             # Few columns: the per-sample kernel wins (measured crossover 8-16 columns).
             return np.ascontiguousarray(
                 self._apply_rows(np.ascontiguousarray(x.T), dtype, workers).T)
-        plan = self._plan(dtype)
-        n_out, batch = self.shape[0], x.shape[1]
-        out = np.empty((n_out, batch), dtype=dtype)
-        if batch == 0:
+        out = np.empty((self.shape[0], x.shape[1]), dtype=dtype)
+        if x.shape[1] == 0:
             return out
-        tile = min(batch, _TILE_COLUMNS)
-        kinds, los, his, targets = plan.passes(self._patterns, tile)
-        rows = plan.max_dim if np.any(targets < 2) else 0
-        buf0 = np.empty((rows, batch), dtype=dtype)
-        buf1 = np.empty((rows if np.any(targets == 1) else 0, batch), dtype=dtype)
-        width = 2 if plan.cplx else 1
-        threads = self._threads(batch, workers)
-        with set_workers(threads if threads > 1 else None):
-            args = (plan.cplx, plan.flat, plan.offsets, plan.patterns, plan.forms, kinds, los,
-                    his, targets, plan.in_rows, plan.identity, _real_view(x), _real_view(out),
-                    _real_view(buf0), _real_view(buf1), tile * width)
-            if threads > 1:
-                kernels.chain_cols_parallel(*args, threads)
-            else:
-                kernels.chain_cols_serial(*args)
+        self._plan(dtype).apply_cols(x, out, workers)
         if self._out_perm is not None:
             out = out[self._out_perm]
         return out
@@ -456,22 +347,11 @@ class KSOperator:
         return self._apply_rows(x, dtype, workers)
 
     def _apply_rows(self, x, dtype, workers):
-        plan = self._plan(dtype)
         out = np.empty((x.shape[0], self.shape[0]), dtype=dtype)
         if x.shape[0] == 0:
             return out
-        threads = self._threads(x.shape[0], workers) if x.shape[0] > 1 else 1
-        with set_workers(threads if threads > 1 else None):
-            args = (plan.cplx, plan.flat, plan.offsets, plan.patterns, plan.forms, plan.in_rows,
-                    plan.out_rows, _real_view(x), _real_view(out), plan.max_dim)
-            if threads > 1:
-                kernels.chain_rows_parallel(*args, threads)
-            else:
-                kernels.chain_rows_serial(*args)
+        self._plan(dtype).apply_rows(x, out, workers)
         return out
-
-    def _threads(self, batch: int, workers) -> int:
-        return parallel_threads(self.nnz * batch, _PARALLEL_MIN_MACS, workers)
 
     def __matmul__(self, x):
         if isinstance(x, KSOperator):

@@ -27,13 +27,17 @@ every factor while it sits in cache. Each comes as a serial and a ``prange`` dri
 sharing the same loop bodies; Numba specialises the one source per dtype.
 """
 
-import numpy as np
 from numba import njit, prange
 
 PASS_GENERIC = 0
 PASS_RADIX2 = 1
 FORM_GENERAL = 0
 FORM_UNIT = 1
+# Buffer roles: what a pass of the batch-last kernel reads or writes (see _kernels.plan).
+ROLE_INPUT = 0  # the caller's input, read only
+ROLE_OUTPUT = 1  # the caller's output
+ROLE_WORK_A = 2  # the plan's two work buffers, for chains with generic factors
+ROLE_WORK_B = 3
 
 
 @njit(cache=True, inline="always")
@@ -183,30 +187,30 @@ def _run_pass(cplx, flat, offsets, patterns, forms, kind, lo, hi, src, rows_in, 
 
 
 @njit(cache=True)
-def _select(code, X, Y, buf0, buf1):
-    """The array a pass reads or writes: -1 input, 0/1 work buffers, 2 output."""
-    if code == -1:
+def _select(role, X, Y, work_a, work_b):
+    """The array of buffer role ``role`` (one of the ``ROLE_*`` codes)."""
+    if role == ROLE_INPUT:
         return X
-    if code == 0:
-        return buf0
-    if code == 1:
-        return buf1
+    if role == ROLE_WORK_A:
+        return work_a
+    if role == ROLE_WORK_B:
+        return work_b
     return Y
 
 
 @njit(cache=True)
 def chain_cols_serial(cplx, flat, offsets, patterns, forms, kinds, los, his, targets, in_rows,
-                      identity, X, Y, buf0, buf1, tile):
+                      identity, X, Y, work_a, work_b, tile):
     """Apply the chain to the columns of ``X`` (n_in, batch) into ``Y``; one thread.
 
     Pass ``t`` reads the array of the previous pass (``X`` first, rows through
-    ``in_rows``) and writes ``_select(targets[t])``; the last target is ``Y``.
+    ``in_rows``) and writes the buffer of role ``targets[t]``; the last one is ``Y``.
     """
     n = X.shape[1]
-    source = -1
+    source = ROLE_INPUT
     for t in range(kinds.shape[0]):
-        src = _select(source, X, Y, buf0, buf1)
-        dst = _select(targets[t], X, Y, buf0, buf1)
+        src = _select(source, X, Y, work_a, work_b)
+        dst = _select(targets[t], X, Y, work_a, work_b)
         rows_in = in_rows if t == 0 else identity
         items = _n_items(patterns, kinds[t], los[t], his[t], n, tile)
         _run_pass(cplx, flat, offsets, patterns, forms, kinds[t], los[t], his[t], src, rows_in,
@@ -216,13 +220,13 @@ def chain_cols_serial(cplx, flat, offsets, patterns, forms, kinds, los, his, tar
 
 @njit(cache=True, parallel=True)
 def chain_cols_parallel(cplx, flat, offsets, patterns, forms, kinds, los, his, targets, in_rows,
-                        identity, X, Y, buf0, buf1, tile, n_threads):
+                        identity, X, Y, work_a, work_b, tile, n_threads):
     """As :func:`chain_cols_serial`, work items of each pass spread over ``n_threads``."""
     n = X.shape[1]
-    source = -1
+    source = ROLE_INPUT
     for t in range(kinds.shape[0]):
-        src = _select(source, X, Y, buf0, buf1)
-        dst = _select(targets[t], X, Y, buf0, buf1)
+        src = _select(source, X, Y, work_a, work_b)
+        dst = _select(targets[t], X, Y, work_a, work_b)
         rows_in = in_rows if t == 0 else identity
         kind, lo, hi = kinds[t], los[t], his[t]
         in_place = source == targets[t]
@@ -353,24 +357,24 @@ def _samples(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, s0, 
 
 
 @njit(cache=True)
-def chain_rows_serial(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, max_dim):
-    """Apply the chain to every row of ``X`` (batch, n_in) into ``Y``; one thread."""
-    width = 2 if cplx else 1
-    va = np.empty(max_dim * width, dtype=Y.dtype)
-    vb = np.empty(max_dim * width, dtype=Y.dtype)
+def chain_rows_serial(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, work):
+    """Apply the chain to every row of ``X`` (batch, n_in) into ``Y``; one thread.
+
+    ``work`` has shape ``(1, 2·max_dim)`` (floats, so twice that for complex data): the
+    two vectors a sample moves through.
+    """
+    half = work.shape[1] // 2
     _samples(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, 0, X.shape[0],
-             va, vb)
+             work[0, :half], work[0, half:])
 
 
 @njit(cache=True, parallel=True)
-def chain_rows_parallel(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, max_dim,
-                        n_threads):
-    """As :func:`chain_rows_serial`, samples spread over ``n_threads``."""
-    width = 2 if cplx else 1
+def chain_rows_parallel(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, work):
+    """As :func:`chain_rows_serial`, samples spread over the ``work.shape[0]`` chunks."""
     n_samples = X.shape[0]
-    n_chunks = min(n_samples, 4 * n_threads)
+    n_chunks = work.shape[0]
+    half = work.shape[1] // 2
     for chunk in prange(n_chunks):
-        va = np.empty(max_dim * width, dtype=Y.dtype)
-        vb = np.empty(max_dim * width, dtype=Y.dtype)
         _samples(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y,
-                 chunk * n_samples // n_chunks, (chunk + 1) * n_samples // n_chunks, va, vb)
+                 chunk * n_samples // n_chunks, (chunk + 1) * n_samples // n_chunks,
+                 work[chunk, :half], work[chunk, half:])

@@ -1,0 +1,58 @@
+"""The kernel plan: pass schedule with named buffer roles, reused scratch, thread safety."""
+
+import numpy as np
+
+from fastfact import KSOperator, Pattern, butterfly_chain
+from fastfact._kernels.apply import PASS_GENERIC, PASS_RADIX2, ROLE_OUTPUT, ROLE_WORK_A, ROLE_WORK_B
+from fastfact._kernels.plan import Plan, Scratch
+
+MIXED_CHAIN = [Pattern(1, 3, 2, 8), Pattern(2, 2, 2, 4), Pattern(4, 2, 2, 2), Pattern(8, 2, 2, 1),
+               Pattern(16, 1, 1, 1)]
+
+
+def _mixed_operator(seed=0):
+    rng = np.random.default_rng(seed)
+    twiddles = [rng.standard_normal(p.twiddle_shape) for p in MIXED_CHAIN]
+    return KSOperator(twiddles, MIXED_CHAIN), twiddles
+
+
+def test_schedule_fuses_radix2_factors_and_names_the_buffers():
+    op, twiddles = _mixed_operator()
+    plan = Plan(twiddles, op.patterns, np.float64)
+    schedule = plan.schedule(64)
+    # Right-most first: the generic (16,1,1,1), the fused radix-2 group 1..3, the generic 0.
+    assert schedule.kinds.tolist() == [PASS_GENERIC, PASS_RADIX2, PASS_GENERIC]
+    assert schedule.los.tolist() == [4, 1, 0]
+    assert schedule.his.tolist() == [4, 3, 0]
+    # The radix-2 group works in place in the buffer the generic pass wrote.
+    assert schedule.targets.tolist() == [ROLE_WORK_A, ROLE_WORK_A, ROLE_OUTPUT]
+    assert plan.schedule(64) is schedule
+
+
+def test_all_radix2_chain_runs_in_the_output():
+    chain = butterfly_chain(1024)
+    plan = Plan([np.ones(p.twiddle_shape) for p in chain], chain, np.float64)
+    schedule = plan.schedule(64)
+    assert set(schedule.kinds.tolist()) == {PASS_RADIX2}
+    assert set(schedule.targets.tolist()) == {ROLE_OUTPUT}
+    assert not schedule.uses(ROLE_WORK_A) and not schedule.uses(ROLE_WORK_B)
+
+
+def test_generic_passes_alternate_work_buffers():
+    chain = [Pattern(1, 3, 3, 1)] * 4
+    plan = Plan([np.ones(p.twiddle_shape) for p in chain], chain, np.float64)
+    assert plan.schedule(16).targets.tolist() == [ROLE_WORK_A, ROLE_WORK_B, ROLE_WORK_A, ROLE_OUTPUT]
+
+
+def test_scratch_lends_its_buffer_and_allocates_when_it_is_taken():
+    scratch = Scratch(np.float32)
+    with scratch.take(10) as first:
+        assert first.shape == (10,) and first.dtype == np.float32
+        with scratch.take(10) as second:  # the buffer is lent out: a fresh one
+            assert not np.shares_memory(first, second)
+    with scratch.take(4) as again:  # one of the two is kept and reused, though smaller
+        assert np.shares_memory(again, first) or np.shares_memory(again, second)
+    with scratch.take(100) as bigger:
+        pass
+    with scratch.take(50) as reused:  # the larger buffer is the one kept
+        assert np.shares_memory(reused, bigger)
