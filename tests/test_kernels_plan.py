@@ -1,10 +1,14 @@
 """The kernel plan: pass schedule with named buffer roles, reused scratch, thread safety."""
 
+import threading
+import tracemalloc
+
 import numpy as np
 
-from fastfact import KSOperator, Pattern, butterfly_chain
+from fastfact import KSOperator, Pattern, butterfly_chain, random_butterfly
 from fastfact._kernels.apply import PASS_GENERIC, PASS_RADIX2, ROLE_OUTPUT, ROLE_WORK_A, ROLE_WORK_B
 from fastfact._kernels.plan import Plan, Scratch
+from tests.naive import dense_chain
 
 MIXED_CHAIN = [Pattern(1, 3, 2, 8), Pattern(2, 2, 2, 4), Pattern(4, 2, 2, 2), Pattern(8, 2, 2, 1),
                Pattern(16, 1, 1, 1)]
@@ -56,3 +60,45 @@ def test_scratch_lends_its_buffer_and_allocates_when_it_is_taken():
         pass
     with scratch.take(50) as reused:  # the larger buffer is the one kept
         assert np.shares_memory(reused, bigger)
+
+
+def test_second_apply_allocates_only_its_output():
+    """Work buffers belong to the plan: no per-call allocation beyond the output."""
+    op, _ = _mixed_operator()
+    x = np.random.default_rng(0).standard_normal((16, 256))
+    rows = np.ascontiguousarray(x.T)
+    for run in (lambda: op @ x, lambda: op.apply_rows(rows)):
+        run()
+        tracemalloc.start()
+        try:
+            run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak <= 24 * 256 * 8 + 4096
+
+
+def test_threads_applying_one_operator_at_once_get_correct_results():
+    op, twiddles = _mixed_operator(seed=1)
+    dense = dense_chain(twiddles, MIXED_CHAIN)
+    big = random_butterfly(256, seed=2)
+    inputs = [np.random.default_rng(s).standard_normal((16, 64)) for s in range(4)]
+    vectors = [np.random.default_rng(s).standard_normal((9, 256)) for s in range(4)]
+    want_big = [v @ big.to_dense().T for v in vectors]
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def work(t):
+        barrier.wait()
+        for _ in range(50):
+            if not np.allclose(op @ inputs[t], dense @ inputs[t], rtol=1e-12, atol=1e-12):
+                errors.append(("cols", t))
+            if not np.allclose(big.apply_rows(vectors[t]), want_big[t], rtol=1e-12, atol=1e-10):
+                errors.append(("rows", t))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -24,7 +24,8 @@ The chain runs as a list of *passes* (``kinds``, ``los``, ``his``), right-most f
 Batch-last drivers (``chain_cols_*``) take ``X`` of shape ``(n_in, batch)``; per-sample
 drivers (``chain_rows_*``) take ``(batch, n_in)`` and push one sample at a time through
 every factor while it sits in cache. Each comes as a serial and a ``prange`` driver
-sharing the same loop bodies; Numba specialises the one source per dtype.
+sharing the same loop bodies; Numba specialises the one source per dtype. The drivers
+release the GIL, so Python threads can apply operators concurrently.
 """
 
 from numba import njit, prange
@@ -198,7 +199,7 @@ def _select(role, X, Y, work_a, work_b):
     return Y
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def chain_cols_serial(cplx, flat, offsets, patterns, forms, kinds, los, his, targets, in_rows,
                       identity, X, Y, work_a, work_b, tile):
     """Apply the chain to the columns of ``X`` (n_in, batch) into ``Y``; one thread.
@@ -218,7 +219,7 @@ def chain_cols_serial(cplx, flat, offsets, patterns, forms, kinds, los, his, tar
         source = targets[t]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def chain_cols_parallel(cplx, flat, offsets, patterns, forms, kinds, los, his, targets, in_rows,
                         identity, X, Y, work_a, work_b, tile, n_threads):
     """As :func:`chain_cols_serial`, work items of each pass spread over ``n_threads``."""
@@ -356,7 +357,7 @@ def _samples(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, s0, 
                 Y[s, out_rows[r] * width + h] = va[r * width + h]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def chain_rows_serial(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, work):
     """Apply the chain to every row of ``X`` (batch, n_in) into ``Y``; one thread.
 
@@ -368,7 +369,7 @@ def chain_rows_serial(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X
              work[0, :half], work[0, half:])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def chain_rows_parallel(cplx, flat, offsets, patterns, forms, in_rows, out_rows, X, Y, work):
     """As :func:`chain_rows_serial`, samples spread over the ``work.shape[0]`` chunks."""
     n_samples = X.shape[0]
