@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fastfact._kernels.plan import COLUMNS_MIN_BATCH, Plan
+from fastfact._kernels.plan import Plan, compact
 from fastfact._validation import (
     as_array,
     as_kernel_array,
@@ -36,6 +36,18 @@ __all__ = ["KSOperator"]
 
 _FORMAT_VERSION = 1
 
+
+
+def _stored(twiddle: np.ndarray, dtype, conjugate: bool = False) -> np.ndarray:
+    """``twiddle`` as stored by the operator: ``dtype``, C-contiguous, or, when it repeats
+    along ``i`` or ``k`` (a broadcast view, as ``hadamard`` and ``dft`` build), a read-only
+    broadcast view of one contiguous copy, so that structured operators stay small."""
+    repeated = compact(twiddle)
+    if repeated.shape == twiddle.shape:
+        twiddle = np.ascontiguousarray(twiddle, dtype=dtype)
+        return twiddle.conj() if conjugate else twiddle
+    repeated = np.array(repeated, dtype=dtype, order="C")
+    return np.broadcast_to(repeated.conj() if conjugate else repeated, twiddle.shape)
 
 
 def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
@@ -106,8 +118,8 @@ class KSOperator:
                     f"twiddles[{ell}] has shape {tw.shape} but pattern {ell} {pattern!r} needs "
                     f"(a, d, b, c) = {pattern.twiddle_shape}"
                 )
-            tw = np.ascontiguousarray(tw, dtype=dtype)
-            if check_finite and not np.isfinite(tw).all():
+            tw = _stored(tw, dtype)
+            if check_finite and not np.isfinite(compact(tw)).all():
                 raise ValueError(
                     f"twiddles[{ell}] contains NaN or Inf; pass finite values "
                     "(or check_finite=False to skip this check)"
@@ -124,7 +136,11 @@ class KSOperator:
     # ------------------------------------------------------------------ properties
     @property
     def twiddles(self) -> tuple[np.ndarray, ...]:
-        """Read-only coefficient arrays, one ``(a, d, b, c)`` array per factor."""
+        """Read-only coefficient arrays, one ``(a, d, b, c)`` array per factor.
+
+        Coefficients that repeat along ``i`` or ``k`` (as in ``hadamard`` and ``dft``) are
+        read-only broadcast views of one copy: ``hadamard(2**24)`` stores 24 blocks.
+        """
         return self._twiddles
 
     @property
@@ -201,7 +217,8 @@ class KSOperator:
     def H(self) -> KSOperator:
         """Conjugate transpose (adjoint)."""
         return self._derived(
-            [t.transpose(0, 1, 3, 2).conj() for t in reversed(self._twiddles)],
+            [_stored(t.transpose(0, 1, 3, 2), t.dtype, conjugate=True)
+             for t in reversed(self._twiddles)],
             [p.T for p in reversed(self._patterns)],
             _inverse(self._out_perm), _inverse(self._perm),
         )
@@ -214,7 +231,7 @@ class KSOperator:
                 f"cannot cast a complex operator to {dtype} without losing the imaginary part; "
                 "use a complex dtype"
             )
-        return self._derived([t.astype(dtype) for t in self._twiddles], self._patterns,
+        return self._derived([_stored(t, dtype) for t in self._twiddles], self._patterns,
                              self._perm, self._out_perm)
 
     def to_dense(self) -> np.ndarray:
@@ -273,7 +290,7 @@ class KSOperator:
                              f"{self.shape}: expected {expected}")
         return as_kernel_array(x, dtype), dtype
 
-    def apply(self, x, workers=None) -> np.ndarray:
+    def apply(self, x, workers=None, *, out=None) -> np.ndarray:
         """Compute ``A @ x`` for ``x`` of shape ``(n,)`` or ``(n, batch)``.
 
         Parameters
@@ -284,11 +301,16 @@ class KSOperator:
         workers : int, optional
             Number of threads, used as given. By default Numba's current setting, or one
             thread for calls below 2^18 multiply-adds (``nnz · batch``).
+        out : ndarray, optional
+            Where to write the result: C-contiguous, writeable, of the result's shape and
+            dtype, not overlapping ``x``. Nothing else is allocated but bounded scratch
+            that the operator keeps and reuses.
 
         Returns
         -------
         ndarray
-            Shape ``(m,)`` or ``(m, batch)``, dtype ``result_type(op.dtype, x.dtype)``.
+            Shape ``(m,)`` or ``(m, batch)``, dtype ``result_type(op.dtype, x.dtype)``
+            (``out`` when given).
 
         Examples
         --------
@@ -299,22 +321,18 @@ class KSOperator:
         True
         """
         check_workers(workers)
+        given = x
         x, dtype = self._prepare(x, axis=0)
-        if x.ndim == 1:
-            return self._apply_rows(x[None, :], dtype, workers)[0]
-        if x.shape[1] < COLUMNS_MIN_BATCH:
-            # Few columns: the per-sample kernel wins (measured crossover 8-16 columns).
-            return np.ascontiguousarray(
-                self._apply_rows(np.ascontiguousarray(x.T), dtype, workers).T)
-        out = np.empty((self.shape[0], x.shape[1]), dtype=dtype)
-        if x.shape[1] == 0:
+        out = self._output(out, (self.shape[0], *x.shape[1:]), dtype, given)
+        if x.size == 0 or out.size == 0:
             return out
-        self._plan(dtype).apply_cols(x, out, workers)
-        if self._out_perm is not None:
-            out = out[self._out_perm]
+        if x.ndim == 1:
+            self._plan(dtype).apply_rows(x[None, :], out[None, :], workers)
+        else:
+            self._plan(dtype).apply_cols(x, out, workers)
         return out
 
-    def apply_rows(self, x, workers=None) -> np.ndarray:
+    def apply_rows(self, x, workers=None, *, out=None) -> np.ndarray:
         """Compute ``x @ A.T`` for row-major data ``x`` of shape ``(batch, n)``.
 
         Each sample is pushed through all factors while it sits in cache, which is
@@ -326,6 +344,8 @@ class KSOperator:
             Shape ``(batch, n)`` or ``(n,)``.
         workers : int, optional
             Number of threads, as in :meth:`apply`.
+        out : ndarray, optional
+            Where to write the result, as for :meth:`apply`.
 
         Returns
         -------
@@ -341,16 +361,31 @@ class KSOperator:
         True
         """
         check_workers(workers)
+        given = x
         x, dtype = self._prepare(x, axis=1)
-        if x.ndim == 1:
-            return self._apply_rows(x[None, :], dtype, workers)[0]
-        return self._apply_rows(x, dtype, workers)
-
-    def _apply_rows(self, x, dtype, workers):
-        out = np.empty((x.shape[0], self.shape[0]), dtype=dtype)
-        if x.shape[0] == 0:
+        out = self._output(out, (*x.shape[:-1], self.shape[0]), dtype, given)
+        if x.size == 0 or out.size == 0:
             return out
-        self._plan(dtype).apply_rows(x, out, workers)
+        self._plan(dtype).apply_rows(x.reshape(-1, x.shape[-1]), out.reshape(-1, self.shape[0]),
+                                     workers)
+        return out
+
+    @staticmethod
+    def _output(out, shape, dtype, x) -> np.ndarray:
+        """A new result array, or ``out`` once checked (ValueError/TypeError otherwise)."""
+        if out is None:
+            return np.empty(shape, dtype=dtype)
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.shape != shape:
+            raise ValueError(f"out has shape {out.shape}; this product needs {shape}")
+        if out.dtype != dtype:
+            raise TypeError(f"out has dtype {out.dtype}; this product computes in {np.dtype(dtype)} "
+                            "(result_type of the operator and the input)")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be C-contiguous and writeable")
+        if isinstance(x, np.ndarray) and np.may_share_memory(out, x):
+            raise ValueError("out must not overlap the input x (the product is not computed in place)")
         return out
 
     def __matmul__(self, x):

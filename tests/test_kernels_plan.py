@@ -6,7 +6,19 @@ import tracemalloc
 import numpy as np
 
 from fastfact import KSOperator, Pattern, butterfly_chain, random_butterfly
-from fastfact._kernels.apply import PASS_GENERIC, PASS_RADIX2, ROLE_OUTPUT, ROLE_WORK_A, ROLE_WORK_B
+from fastfact._kernels.codes import (
+    P_DST,
+    P_HI,
+    P_KIND,
+    P_LO,
+    P_SRC,
+    PASS_BLOCK,
+    PASS_RADIX2,
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    ROLE_WORK_A,
+    ROLE_WORK_B,
+)
 from fastfact._kernels.plan import Plan, Scratch
 from tests.naive import dense_chain
 
@@ -23,29 +35,42 @@ def _mixed_operator(seed=0):
 def test_schedule_fuses_radix2_factors_and_names_the_buffers():
     op, twiddles = _mixed_operator()
     plan = Plan(twiddles, op.patterns, np.float64)
-    schedule = plan.schedule(64)
-    # Right-most first: the generic (16,1,1,1), the fused radix-2 group 1..3, the generic 0.
-    assert schedule.kinds.tolist() == [PASS_GENERIC, PASS_RADIX2, PASS_GENERIC]
-    assert schedule.los.tolist() == [4, 1, 0]
-    assert schedule.his.tolist() == [4, 3, 0]
-    # The radix-2 group works in place in the buffer the generic pass wrote.
-    assert schedule.targets.tolist() == [ROLE_WORK_A, ROLE_WORK_A, ROLE_OUTPUT]
-    assert plan.schedule(64) is schedule
+    passes = plan.schedule(64).passes
+    # Right-most first: the block factor (16,1,1,1), the radix-2 group 1..3, the block factor 0.
+    assert passes[:, P_KIND].tolist() == [PASS_BLOCK, PASS_RADIX2, PASS_BLOCK]
+    assert passes[:, P_LO].tolist() == [4, 1, 0]
+    assert passes[:, P_HI].tolist() == [4, 3, 0]
+    # The radix-2 group works in place in the buffer the first pass wrote.
+    assert passes[:, P_SRC].tolist() == [ROLE_INPUT, ROLE_WORK_A, ROLE_WORK_A]
+    assert passes[:, P_DST].tolist() == [ROLE_WORK_A, ROLE_WORK_A, ROLE_OUTPUT]
+    assert plan.schedule(64) is plan.schedule(64)
 
 
-def test_all_radix2_chain_runs_in_the_output():
-    chain = butterfly_chain(1024)
+def test_all_radix2_chain_runs_in_the_output_in_balanced_passes():
+    chain = butterfly_chain(4096)
     plan = Plan([np.ones(p.twiddle_shape) for p in chain], chain, np.float64)
-    schedule = plan.schedule(64)
-    assert set(schedule.kinds.tolist()) == {PASS_RADIX2}
-    assert set(schedule.targets.tolist()) == {ROLE_OUTPUT}
-    assert not schedule.uses(ROLE_WORK_A) and not schedule.uses(ROLE_WORK_B)
+    passes = plan.schedule(64).passes  # 64 floats: 8 fibre rows per KiB of tile
+    assert set(passes[:, P_KIND].tolist()) == {PASS_RADIX2}
+    assert set(passes[:, P_DST].tolist()) == {ROLE_OUTPUT}
+    sizes = (passes[:, P_HI] - passes[:, P_LO] + 1).tolist()
+    assert sum(sizes) == 12 and max(sizes) - min(sizes) <= 1
+    assert plan.schedule(None).passes.shape[0] == 1  # per sample: one pass, blocked inside
 
 
-def test_generic_passes_alternate_work_buffers():
+def test_output_permutation_keeps_the_last_pass_out_of_place():
+    chain = butterfly_chain(4096)
+    plan = Plan([np.ones(p.twiddle_shape) for p in chain], chain, np.float64,
+                out_scatter=np.arange(4096)[::-1].copy())
+    passes = plan.schedule(512).passes
+    assert passes.shape[0] > 1
+    assert passes[-1, P_SRC] != ROLE_OUTPUT and passes[-1, P_DST] == ROLE_OUTPUT
+
+
+def test_block_passes_alternate_work_buffers():
     chain = [Pattern(1, 3, 3, 1)] * 4
     plan = Plan([np.ones(p.twiddle_shape) for p in chain], chain, np.float64)
-    assert plan.schedule(16).targets.tolist() == [ROLE_WORK_A, ROLE_WORK_B, ROLE_WORK_A, ROLE_OUTPUT]
+    assert plan.schedule(16).passes[:, P_DST].tolist() == [ROLE_WORK_A, ROLE_WORK_B, ROLE_WORK_A,
+                                                            ROLE_OUTPUT]
 
 
 def test_scratch_lends_its_buffer_and_allocates_when_it_is_taken():

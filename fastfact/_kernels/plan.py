@@ -1,12 +1,14 @@
-"""The kernel plan of a KS chain: packed twiddles, pass schedule, buffer roles, scratch.
+"""The kernel plan of a KS chain: packed coefficients, pass schedules, scratch, threads.
 
 A :class:`Plan` is built once per operator and compute dtype. It packs the twiddles into
-the layout the kernels read (:mod:`fastfact._kernels.apply`), decides how the batch-last
-kernel groups factors into passes and which buffer each pass writes (named roles
-``ROLE_*``), owns the scratch buffers that the passes need and reuses them from one
-application to the next, and runs a call on the threads that the one policy
-(``_validation.parallel_threads``) gives it. It validates nothing:
-the operator hands it checked, C-contiguous arrays of the plan's dtype.
+the layout the kernels read (the factor table and ``flat`` array of :mod:`.codes`),
+storing one copy of coefficients that repeat along ``i`` or ``k`` (a twiddle given as a
+broadcast view, as ``hadamard`` and ``dft`` build them, is never expanded); it builds the
+pass schedules of both data layouts, with the buffer each pass writes named by a role
+(``ROLE_*``); it owns the scratch buffers and lends them from one application to the
+next; and it runs each call on the threads that the one policy for going parallel
+(``_validation.parallel_threads``) gives it. It validates
+nothing: the operator hands it checked, C-contiguous arrays of the plan's dtype.
 """
 
 from __future__ import annotations
@@ -18,61 +20,150 @@ from typing import NamedTuple
 import numpy as np
 
 from fastfact._kernels import apply as kernels
-from fastfact._kernels.apply import ROLE_INPUT, ROLE_OUTPUT, ROLE_WORK_A, ROLE_WORK_B
+from fastfact._kernels import simd
+from fastfact._kernels.codes import (
+    F_ABCD,
+    F_LANES,
+    F_LANES_LEN,
+    F_PLANE,
+    F_PLANES,
+    FORM_BLOCK,
+    FORM_GEMM,
+    FORM_GENERAL,
+    FORM_UNIT,
+    N_FIELDS,
+    N_PASS_FIELDS,
+    P_DST,
+    P_GATHER,
+    P_KIND,
+    P_SCATTER,
+    P_SRC,
+    PASS_BLOCK,
+    PASS_GEMM,
+    PASS_RADIX2,
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    ROLE_WORK_A,
+    ROLE_WORK_B,
+)
+from fastfact._kernels.gemm import gemm_cols, gemm_rows
 from fastfact._validation import parallel_threads, set_workers
 
-# Fused radix-2 passes: rows per fibre tile times tile width, in bytes, kept near L1 size.
-_TILE_BYTES = 32 * 1024
-_MAX_GROUP_LOG2 = 5
-_TILE_COLUMNS = 64
-# Batches narrower than this take the per-sample kernel (short column tiles do not vectorize).
+# A batch-last radix-2 pass keeps one fibre tile (rows × tile columns) in cache.
+_TILE_BYTES = 64 * 1024
+_TILE_ROW_BYTES = 512
+# Batches narrower than this take the per-sample kernels (short rows do not fill vectors).
 COLUMNS_MIN_BATCH = 16
+# Factors whose blocks are at least this large on both sides are BLAS products.
+_GEMM_MIN_BLOCK = 16
 # Below this many multiply-adds (nnz · batch) an apply stays on one thread by default, see
 # _validation.parallel_threads.
 _PARALLEL_MIN_MACS = 1 << 18
 
 
-def _packed(twiddle: np.ndarray, pattern) -> np.ndarray:
-    """Kernel layout of one factor: planar ``(4, a·d)`` for radix-2, ``(a, d, b, c)`` otherwise."""
-    if pattern.b == 2 and pattern.c == 2:
-        return twiddle.reshape(-1, 4).T.ravel()
-    return twiddle.ravel()
-
-
-def _factor_form(twiddle: np.ndarray, pattern) -> int:
-    """``FORM_UNIT`` when every 2×2 block is ``[[1, w], [1, −w]]`` (Hadamard, DFT)."""
-    if pattern.b == 2 and pattern.c == 2:
-        blocks = twiddle.reshape(-1, 2, 2)
-        if (np.all(blocks[:, 0, 0] == 1) and np.all(blocks[:, 1, 0] == 1)
-                and np.array_equal(blocks[:, 1, 1], -blocks[:, 0, 1])):
-            return kernels.FORM_UNIT
-    return kernels.FORM_GENERAL
-
-
 def _real_view(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous complex array as floats with (re, im) interleaved along the last axis."""
-    return array.view(array.real.dtype) if array.dtype.kind == "c" else array
+    """A C-contiguous array as a flat float array (complex entries as (re, im) pairs)."""
+    return array.reshape(-1).view(array.real.dtype) if array.dtype.kind == "c" else array.reshape(-1)
+
+
+def compact(twiddle: np.ndarray) -> np.ndarray:
+    """``twiddle`` without the copies along ``i`` and ``k`` that a broadcast view repeats.
+
+    Axes 0 (``i``) and 1 (``k``) of stride 0 are cut to length 1; the result is a view.
+    """
+    index = tuple(slice(0, 1) if twiddle.strides[axis] == 0 else slice(None) for axis in (0, 1))
+    return twiddle[index]
+
+
+def _is_unit(blocks: np.ndarray) -> bool:
+    """Whether every 2×2 block is ``[[1, w], [1, −w]]``."""
+    return bool(np.all(blocks[..., 0, 0] == 1) and np.all(blocks[..., 1, 0] == 1)
+                and np.array_equal(blocks[..., 1, 1], -blocks[..., 0, 1]))
+
+
+class _Flat:
+    """The ``flat`` coefficient array under construction: chunks and their offsets."""
+
+    def __init__(self, real_dtype):
+        self.dtype = np.dtype(real_dtype)
+        self.chunks: list[np.ndarray] = [np.array([0, 1], dtype=self.dtype)]  # typed 0 and 1
+        self.size = 2
+
+    def add(self, *arrays) -> int:
+        """Append ``arrays`` (real and imaginary parts of complex ones), return the offset."""
+        offset = self.size
+        for array in arrays:
+            parts = (array.real, array.imag) if np.iscomplexobj(array) else (array,)
+            for part in parts:
+                chunk = np.ascontiguousarray(part, dtype=self.dtype).reshape(-1)
+                self.chunks.append(chunk)
+                self.size += chunk.size
+        return offset
+
+    def array(self) -> np.ndarray:
+        # One spare vector at the end: lane loads read whole vectors.
+        pad = np.zeros(simd.lanes(self.dtype), dtype=self.dtype)
+        return np.concatenate([*self.chunks, pad])
+
+
+def _pack(twiddle, pattern, dtype, flat: _Flat, width: int):
+    """The factor-table row of one factor, and its dense twiddle when it is a BLAS factor."""
+    a, b, c, d = pattern
+    row = np.full(N_FIELDS, -1, dtype=np.int64)
+    row[:4] = (a, b, c, d)
+    if min(b, c) >= _GEMM_MIN_BLOCK:
+        row[4] = FORM_GEMM
+        return row, np.ascontiguousarray(twiddle, dtype=dtype)
+    if (b, c) != (2, 2):
+        dense = np.ascontiguousarray(twiddle, dtype=dtype)
+        row[4:7] = (FORM_BLOCK, 1, 1)
+        # (a, d, b, c) interleaved for batch-last data, (a, b, c, d) split for samples.
+        row[F_PLANES] = flat.add(_real_view(dense))
+        row[F_ABCD] = flat.add(dense.transpose(0, 2, 3, 1))
+        return row, None
+    blocks = compact(twiddle).astype(dtype)
+    along_i, along_k = int(blocks.shape[0] > 1), int(blocks.shape[1] > 1)
+    unit = _is_unit(blocks)
+    row[4:7] = (FORM_UNIT if unit else FORM_GENERAL, along_i, along_k)
+    entries = [blocks[..., 0, 1]] if unit else [blocks[..., p, q] for p in (0, 1) for q in (0, 1)]
+    row[F_PLANES] = flat.add(*entries)
+    row[F_PLANE] = blocks.shape[0] * blocks.shape[1]
+    n = 2 * a * d
+    if d < width and width % (2 * d) == 0 and n % width == 0:
+        # Lane form (see radix2_rows): c1 = (t00, t11), c2 = (t01, t10) lane by lane.
+        r = np.arange(n if along_i else width)
+        lane_blocks = blocks[r // (2 * d) * along_i, r % d * along_k]
+        upper = (r // d) % 2 == 0
+        c1 = np.where(upper, lane_blocks[:, 0, 0], lane_blocks[:, 1, 1])
+        c2 = np.where(upper, lane_blocks[:, 0, 1], lane_blocks[:, 1, 0])
+        row[F_LANES] = flat.add(c1, c2)
+        row[F_LANES_LEN] = r.size
+    return row, None
 
 
 class Schedule(NamedTuple):
-    """Passes of the batch-last kernel, right-most first, as int64 arrays.
+    """The passes of one data layout as a pass table (:mod:`.codes`), right-most first."""
 
-    Pass ``t`` applies factors ``los[t]..his[t]`` (a fused radix-2 group when
-    ``kinds[t] == PASS_RADIX2``, one generic factor otherwise), reads the buffer the
-    previous pass wrote (the input first) and writes the buffer of role ``targets[t]``.
-    """
-
-    kinds: np.ndarray
-    los: np.ndarray
-    his: np.ndarray
-    targets: np.ndarray
+    passes: np.ndarray
 
     def uses(self, role: int) -> bool:
-        return bool(np.any(self.targets == role))
+        return bool(np.any(self.passes[:, P_DST] == role))
+
+    def runs(self):
+        """``(start, stop)`` of the pass ranges the kernels run in one call; GEMM passes alone."""
+        start = 0
+        for t, kind in enumerate(self.passes[:, P_KIND]):
+            if kind == PASS_GEMM:
+                if t > start:
+                    yield start, t
+                yield t, t + 1
+                start = t + 1
+        if start < len(self.passes):
+            yield start, len(self.passes)
 
 
 class Scratch:
-    """One reusable work buffer, safe to share between Python threads.
+    """One reusable buffer, safe to share between Python threads.
 
     :meth:`take` lends the buffer when it is free and large enough, and allocates a fresh
     one otherwise (another thread holds it, or it is too small); the larger of the two is
@@ -100,12 +191,13 @@ class Scratch:
 
 
 class Plan:
-    """Packed twiddles, pass schedules and scratch of one chain in one compute dtype.
+    """Packed coefficients, pass schedules and scratch of one chain in one compute dtype.
 
     Parameters
     ----------
     twiddles : sequence of ndarray
-        ``(a, d, b, c)`` coefficients per factor, leftmost factor first.
+        ``(a, d, b, c)`` coefficients per factor, leftmost factor first; broadcast views
+        are packed without being expanded.
     patterns : sequence of Pattern
         The chain.
     dtype : dtype
@@ -119,103 +211,250 @@ class Plan:
     def __init__(self, twiddles, patterns, dtype, in_perm=None, out_scatter=None):
         self.dtype = np.dtype(dtype)
         self.cplx = self.dtype.kind == "c"
+        real = self.dtype.type(0).real.dtype
+        self.width = simd.lanes(real)
         self._chain = tuple(patterns)
-        flat = np.concatenate([_packed(np.asarray(t, dtype=dtype), p)
-                               for t, p in zip(twiddles, patterns)])
-        # Complex twiddles travel as interleaved (re, im) float views, see _kernels.apply.
-        self.flat = _real_view(flat)
-        self.offsets = np.cumsum([0] + [p.nnz for p in patterns]).astype(np.int64)
-        self.patterns = np.array([tuple(p) for p in patterns], dtype=np.int64).reshape(-1, 4)
-        self.forms = np.array([_factor_form(t, p) for t, p in zip(twiddles, patterns)],
-                              dtype=np.int64)
+        flat = _Flat(real)
+        rows, self.gemm = [], {}
+        for ell, (twiddle, pattern) in enumerate(zip(twiddles, patterns)):
+            row, dense = _pack(twiddle, pattern, self.dtype, flat, self.width)
+            rows.append(row)
+            if dense is not None:
+                self.gemm[ell] = dense
+        self.factors = np.array(rows, dtype=np.int64).reshape(-1, N_FIELDS)
+        self.flat = flat.array()
         self.nnz = int(sum(p.nnz for p in patterns))
-        n_in, n_out = patterns[-1].shape[1], patterns[0].shape[0]
+        self.n_in, self.n_out = patterns[-1].shape[1], patterns[0].shape[0]
         self.max_dim = max(max(p.shape) for p in patterns)
-        self.in_rows = np.arange(n_in) if in_perm is None else in_perm
-        self.out_rows = np.arange(n_out) if out_scatter is None else out_scatter
-        self.identity = np.arange(self.max_dim)
+        self.in_perm, self.out_scatter = in_perm, out_scatter
         self.scratch = Scratch(self.dtype)
-        self._schedules: dict[int, Schedule] = {}
+        self.gathered = Scratch(self.dtype)
+        self._schedules: dict[tuple, Schedule] = {}
+        self._identity: np.ndarray | None = None
         self._lock = threading.Lock()
 
-    def schedule(self, tile: int) -> Schedule:
-        """The passes of the batch-last kernel for batch tiles of ``tile`` columns.
-
-        Consecutive radix-2 factors of a pure chain are fused into groups small enough
-        for one fibre tile to stay in L1; every other factor is a generic pass. A radix-2
-        pass works in place; a generic pass writes the other work buffer; the last pass
-        writes the output, which also hosts every pass of an all-radix-2 chain.
-        """
+    # ------------------------------------------------------------------ schedules
+    def schedule(self, tile: int | None) -> Schedule:
+        """The passes for batch-last tiles of ``tile`` floats, or per sample (``tile=None``)."""
         with self._lock:
             if tile not in self._schedules:
                 self._schedules[tile] = self._build_schedule(tile)
             return self._schedules[tile]
 
-    def _build_schedule(self, tile: int) -> Schedule:
-        chain = self._chain
-        fit = max(2, _TILE_BYTES // (tile * self.dtype.itemsize))  # tile in entries
-        group_log2 = max(1, min(_MAX_GROUP_LOG2, int(np.log2(fit))))
+    def _radix2(self, ell: int) -> bool:
+        return self.factors[ell, 4] in (FORM_UNIT, FORM_GENERAL)
+
+    def _group_limit(self, tile: int | None) -> int:
+        """Most radix-2 factors in one batch-last pass: the fibre tile stays in cache."""
+        if tile is None:
+            return len(self._chain)
+        fit = max(2, _TILE_BYTES // (tile * self.dtype.itemsize // (2 if self.cplx else 1)))
+        return max(1, int(np.log2(fit)))
+
+    def _build_schedule(self, tile: int | None) -> Schedule:
+        chain, limit = self._chain, self._group_limit(tile)
         kinds, los, his = [], [], []
         hi = len(chain) - 1
         while hi >= 0:
             lo = hi
-            if chain[hi].b == 2 and chain[hi].c == 2:
-                while (lo > 0 and hi - lo + 1 < group_log2 and chain[lo - 1].b == 2
-                       and chain[lo - 1].c == 2 and chain[lo].a == 2 * chain[lo - 1].a
+            if self._radix2(hi):
+                while (lo > 0 and self._radix2(lo - 1) and chain[lo].a == 2 * chain[lo - 1].a
                        and chain[lo - 1].d == 2 * chain[lo].d):
                     lo -= 1
-                kinds.append(kernels.PASS_RADIX2)
+                # Split a long run into passes of balanced size, each within the limit.
+                count = -(-(hi - lo + 1) // limit)
+                size = -(-(hi - lo + 1) // count)
+                for top in range(hi, lo - 1, -size):
+                    kinds.append(PASS_RADIX2)
+                    los.append(max(lo, top - size + 1))
+                    his.append(top)
             else:
-                kinds.append(kernels.PASS_GENERIC)
-            los.append(lo)
-            his.append(hi)
+                kind = PASS_GEMM if self.factors[hi, 4] == FORM_GEMM else PASS_BLOCK
+                kinds.append(kind)
+                los.append(hi)
+                his.append(hi)
             hi = lo - 1
-        all_radix2 = all(kind == kernels.PASS_RADIX2 for kind in kinds)
-        targets, where = [], ROLE_INPUT
+        passes = np.zeros((len(kinds), N_PASS_FIELDS), dtype=np.int64)
+        passes[:, P_KIND], passes[:, 1], passes[:, 2] = kinds, los, his
+        # The output hosts every pass of an all-radix-2 chain (in place), unless rows are
+        # scattered at the end; otherwise radix-2 passes work in place in a work buffer and
+        # the others alternate between the two work buffers. The last pass writes the output.
+        hosted = all(k == PASS_RADIX2 for k in kinds) and self.out_scatter is None
+        where = ROLE_INPUT
         for t, kind in enumerate(kinds):
-            if t == len(kinds) - 1 or all_radix2:
+            passes[t, P_SRC] = where
+            if t == len(kinds) - 1 or hosted:
                 where = ROLE_OUTPUT
-            elif kind == kernels.PASS_RADIX2:
-                where = where if where in (ROLE_WORK_A, ROLE_WORK_B) else ROLE_WORK_A
+            elif kind == PASS_RADIX2 and where != ROLE_INPUT:
+                pass  # in place
             else:
                 where = ROLE_WORK_B if where == ROLE_WORK_A else ROLE_WORK_A
-            targets.append(where)
-        return Schedule(*(np.array(v, dtype=np.int64) for v in (kinds, los, his, targets)))
+            passes[t, P_DST] = where
+        passes[0, P_GATHER] = self.in_perm is not None
+        passes[-1, P_SCATTER] = self.out_scatter is not None
+        return Schedule(passes)
+
+    # ------------------------------------------------------------------ batch-last data
+    def _identity_rows(self) -> np.ndarray:
+        if self._identity is None:
+            self._identity = np.arange(self.max_dim, dtype=np.int64)
+        return self._identity
 
     def apply_cols(self, x: np.ndarray, out: np.ndarray, workers=None) -> None:
-        """``out = B_0 ⋯ B_{L−1} x[in_perm]`` for batch-last ``x`` of shape ``(n_in, batch)``."""
+        """``out = Q B_0 ⋯ B_{L−1} P x`` for batch-last ``x`` of shape ``(n_in, batch)``.
+
+        Batches narrower than ``COLUMNS_MIN_BATCH`` go sample by sample through transposed
+        copies in scratch. ``workers`` as in ``KSOperator.apply``.
+        """
         batch = x.shape[1]
         threads = parallel_threads(self.nnz * batch, _PARALLEL_MIN_MACS, workers)
-        tile = min(batch, _TILE_COLUMNS)
-        schedule = self.schedule(tile)
+        if batch < COLUMNS_MIN_BATCH:
+            with self.gathered.take(batch * (self.n_in + self.n_out)) as staged:
+                rows_in = staged[:batch * self.n_in].reshape(batch, self.n_in)
+                rows_out = staged[batch * self.n_in:].reshape(batch, self.n_out)
+                rows_in[...] = x.T
+                self.apply_rows(rows_in, rows_out, workers)
+                out[...] = rows_out.T
+            return
+        per_float = 2 if self.cplx else 1
+        row = x.shape[1] * per_float
+        main = row - row % self.width
+        with set_workers(threads if threads > 1 else None):
+            if main:
+                self._cols(x, out, main, threads)
+            if main < row:
+                self._cols_tail(x, out, main // per_float)
+
+    def _cols_tail(self, x, out, start):
+        """Columns ``start:`` (less than one vector) through zero-padded copies."""
+        columns = self.width // (2 if self.cplx else 1)
+        with self.gathered.take((self.n_in + self.n_out) * columns) as pad:
+            x_pad = pad[:self.n_in * columns].reshape(self.n_in, columns)
+            out_pad = pad[self.n_in * columns:].reshape(self.n_out, columns)
+            x_pad[:] = 0
+            x_pad[:, :x.shape[1] - start] = x[:, start:]
+            self._cols(x_pad, out_pad, self.width, 1)
+            out[:, start:] = out_pad[:, :out.shape[1] - start]
+
+    def _cols(self, x, out, main, threads):
+        """Columns ``[0, main)`` (floats, whole vectors) of ``x`` into ``out``."""
+        batch = x.shape[1]
+        tile_floats = max(self.width, min(main, _TILE_ROW_BYTES // self.dtype.itemsize
+                                          * (2 if self.cplx else 1)) // self.width * self.width)
+        schedule = self.schedule(tile_floats)
         rows_a = self.max_dim if schedule.uses(ROLE_WORK_A) else 0
         rows_b = self.max_dim if schedule.uses(ROLE_WORK_B) else 0
         with self.scratch.take((rows_a + rows_b) * batch) as work:
-            work_a = work[:rows_a * batch].reshape(rows_a, batch)
-            work_b = work[rows_a * batch:].reshape(rows_b, batch)
-            args = (self.cplx, self.flat, self.offsets, self.patterns, self.forms,
-                    schedule.kinds, schedule.los, schedule.his, schedule.targets, self.in_rows,
-                    self.identity, _real_view(x), _real_view(out), _real_view(work_a),
-                    _real_view(work_b), tile * (2 if self.cplx else 1))
-            with set_workers(threads if threads > 1 else None):
-                if threads > 1:
-                    kernels.chain_cols_parallel(*args, threads)
+            buffers = {ROLE_INPUT: x, ROLE_OUTPUT: out,
+                       ROLE_WORK_A: work[:rows_a * batch].reshape(rows_a, batch),
+                       ROLE_WORK_B: work[rows_a * batch:].reshape(rows_b, batch)}
+            for start, stop in schedule.runs():
+                passes = schedule.passes[start:stop]
+                if passes[0, P_KIND] == PASS_GEMM:
+                    self._gemm_cols(passes[0], buffers, main)
                 else:
-                    kernels.chain_cols_serial(*args)
+                    self._kernel_cols(passes, buffers, main, tile_floats, threads)
 
+    def _kernel_cols(self, passes, buffers, main, tile, threads):
+        src = buffers[passes[0, P_SRC]]
+        out = buffers[ROLE_OUTPUT]
+        row = src.shape[1] * (2 if self.cplx else 1)
+        identity = self._identity_rows()
+        in_rows = self.in_perm if self.in_perm is not None else identity
+        out_rows = self.out_scatter if self.out_scatter is not None else identity
+        args = (_real_view(src), _real_view(out), _real_view(buffers[ROLE_WORK_A]),
+                _real_view(buffers[ROLE_WORK_B]), in_rows, out_rows, identity, self.flat,
+                self.factors, self._with_roles(passes), row, 0, main, tile, self.cplx)
+        vectors = main // self.width
+        if vectors > 1 and threads > 1:
+            kernels.chain_cols_parallel(*args, min(vectors, 4 * threads))
+        else:
+            kernels.chain_cols(*args)
+
+    @staticmethod
+    def _with_roles(passes):
+        """The passes of one kernel call; the first reads the call's ``X`` (role input)."""
+        passes = passes.copy()
+        passes[0, P_SRC] = ROLE_INPUT
+        return passes
+
+    def _gemm_cols(self, step, buffers, main):
+        ell = step[1]
+        columns = main // (2 if self.cplx else 1)
+        src = buffers[step[P_SRC]][:, :columns]
+        dst = buffers[step[P_DST]][:, :columns]
+        with contextlib.ExitStack() as stack:
+            if step[P_GATHER]:
+                staged = stack.enter_context(self.gathered.take(self.n_in * src.shape[1]))
+                src = np.take(src, self.in_perm, axis=0, out=staged.reshape(self.n_in, -1))
+            if step[P_SCATTER]:
+                final = dst
+                dst = stack.enter_context(self.gathered.take(self.n_out * src.shape[1])).reshape(
+                    self.n_out, -1)
+            gemm_cols(self.gemm[ell], src, dst)
+            if step[P_SCATTER]:
+                final[self.out_scatter] = dst
+
+    # ------------------------------------------------------------------ per-sample data
     def apply_rows(self, x: np.ndarray, out: np.ndarray, workers=None) -> None:
-        """``out[s] = Q B_0 ⋯ B_{L−1} P x[s]`` for every row ``s`` of ``x`` (batch, n_in)."""
-        n_samples = x.shape[0]
-        width = 2 if self.cplx else 1
-        threads = parallel_threads(self.nnz * n_samples, _PARALLEL_MIN_MACS, workers)
-        parallel = n_samples > 1 and threads > 1
-        n_chunks = min(n_samples, 4 * threads) if parallel else 1
-        with self.scratch.take(n_chunks * 2 * self.max_dim) as work:
-            work = _real_view(work).reshape(n_chunks, 2 * self.max_dim * width)
-            args = (self.cplx, self.flat, self.offsets, self.patterns, self.forms, self.in_rows,
-                    self.out_rows, _real_view(x), _real_view(out), work)
-            with set_workers(threads if parallel else None):
-                if parallel:
-                    kernels.chain_rows_parallel(*args)
+        """``out[s] = Q B_0 ⋯ B_{L−1} P x[s]`` for every row ``s`` of ``x`` (samples, n_in).
+
+        ``workers`` as in ``KSOperator.apply``.
+        """
+        threads = parallel_threads(self.nnz * x.shape[0], _PARALLEL_MIN_MACS, workers)
+        with set_workers(threads if threads > 1 else None):
+            self._rows(x, out, threads if x.shape[0] > 1 else 1)
+
+    def _rows(self, x, out, threads):
+        schedule = self.schedule(None)
+        if not np.any(schedule.passes[:, P_KIND] == PASS_GEMM):
+            self._kernel_rows(schedule.passes, x, out, True, True, threads)
+            return
+        samples = x.shape[0]
+        with self.scratch.take(2 * samples * self.max_dim) as work:
+            buffers = {ROLE_INPUT: x, ROLE_OUTPUT: out,
+                       ROLE_WORK_A: work[:samples * self.max_dim].reshape(samples, -1),
+                       ROLE_WORK_B: work[samples * self.max_dim:].reshape(samples, -1)}
+            runs = list(schedule.runs())
+            for start, stop in runs:
+                passes = schedule.passes[start:stop]
+                src, dst = buffers[passes[0, P_SRC]], buffers[passes[-1, P_DST]]
+                first, last = start == 0, stop == len(schedule.passes)
+                if passes[0, P_KIND] == PASS_GEMM:
+                    self._gemm_rows(passes[0], src, dst, first, last)
                 else:
-                    kernels.chain_rows_serial(*args)
+                    self._kernel_rows(passes, src, dst, first, last, threads)
+
+    def _gemm_rows(self, step, src, dst, first, last):
+        ell = step[1]
+        a, d, b, _ = self.gemm[ell].shape
+        if first and self.in_perm is not None:
+            src = src[:, self.in_perm]  # a copy: permuted inputs to BLAS factors
+        target = dst[:, :a * b * d] if not (last and self.out_scatter is not None) else \
+            np.empty((dst.shape[0], a * b * d), dtype=self.dtype)
+        gemm_rows(self.gemm[ell], src, target, self.gathered)
+        if last and self.out_scatter is not None:
+            dst[:, self.out_scatter] = target
+
+    def _kernel_rows(self, passes, x, out, first, last, threads):
+        samples = x.shape[0]
+        n_in = self._chain[passes[0, 2]].shape[1]
+        n_out = self._chain[passes[-1, 1]].shape[0]
+        gather = first and self.in_perm is not None
+        scatter = last and self.out_scatter is not None
+        in_order = np.zeros(1, dtype=np.int64)
+        direct = (not self.cplx and not scatter and n_out == self.max_dim and out.shape[1] == n_out
+                  and bool(np.all(passes[:, P_KIND] == PASS_RADIX2)))
+        parallel = samples > 1 and threads > 1
+        n_chunks = min(samples, 4 * threads) if parallel else 1
+        # Samples worked on in Y itself need no work vectors.
+        with self.scratch.take(0 if direct else n_chunks * 2 * self.max_dim) as work:
+            work = _real_view(work).reshape(n_chunks, -1)
+            args = (_real_view(x).reshape(samples, -1), _real_view(out).reshape(samples, -1),
+                    work, self.in_perm if gather else in_order,
+                    self.out_scatter if scatter else in_order, n_in, n_out, self.flat,
+                    self.factors, passes, self.max_dim, self.cplx, (gather, scatter, direct))
+            if parallel:
+                kernels.chain_rows_parallel(*args)
+            else:
+                kernels.chain_rows(*args[:2], work[0], *args[3:], 0, samples)
