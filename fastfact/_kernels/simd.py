@@ -12,7 +12,7 @@ host's registers (one zmm with AVX-512, two ymm with AVX2, …), so the code is 
 
 Every function here is an ``@intrinsic``: it is typed and emitted inline in the calling
 kernel, which must be ``@njit``. Loads and stores are unaligned and unchecked: callers
-index within bounds (kernels validate nothing, see DESIGN.md).
+index within bounds (kernels validate nothing, docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations
