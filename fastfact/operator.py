@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fastfact._kernels.plan import Plan, compact
+from fastfact._kernels.packing import compact
+from fastfact._kernels.plan import Plan
 from fastfact._validation import (
     as_array,
     as_kernel_array,

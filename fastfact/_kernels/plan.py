@@ -1,14 +1,14 @@
 """The kernel plan of a KS chain: packed coefficients, pass schedules, scratch, threads.
 
-A :class:`Plan` is built once per operator and compute dtype. It packs the twiddles into
-the layout the kernels read (the factor table and ``flat`` array of :mod:`.codes`),
-storing one copy of coefficients that repeat along ``i`` or ``k`` (a twiddle given as a
-broadcast view, as ``hadamard`` and ``dft`` build them, is never expanded); it builds the
-pass schedules of both data layouts, with the buffer each pass writes named by a role
-(``ROLE_*``); it owns the scratch buffers and lends them from one application to the
+A :class:`Plan` is built once per operator and compute dtype. It packs the twiddles
+(:mod:`.packing`) into the layout the kernels read (the factor table and ``flat`` array of
+:mod:`.codes`), storing one copy of coefficients that repeat along ``i`` or ``k`` (a twiddle
+given as a broadcast view, as ``hadamard`` and ``dft`` build them, is never expanded); it
+builds the pass schedules of both data layouts, with the buffer each pass writes named by a
+role (``ROLE_*``); it owns the scratch buffers and lends them from one application to the
 next; and it runs each call on the threads that the one policy for going parallel
-(``_validation.parallel_threads``) gives it. It validates
-nothing: the operator hands it checked, C-contiguous arrays of the plan's dtype.
+(``_validation.parallel_threads``) gives it. It validates nothing: the operator hands it
+checked, C-contiguous arrays of the plan's dtype.
 """
 
 from __future__ import annotations
@@ -22,12 +22,6 @@ import numpy as np
 from fastfact._kernels import apply as kernels
 from fastfact._kernels import simd
 from fastfact._kernels.codes import (
-    F_ABCD,
-    F_LANES,
-    F_LANES_LEN,
-    F_PLANE,
-    F_PLANES,
-    FORM_BLOCK,
     FORM_GEMM,
     FORM_GENERAL,
     FORM_UNIT,
@@ -47,6 +41,7 @@ from fastfact._kernels.codes import (
     ROLE_WORK_B,
 )
 from fastfact._kernels.gemm import gemm_cols, gemm_rows
+from fastfact._kernels.packing import Flat, pack, real_view
 from fastfact._validation import parallel_threads, set_workers
 
 # A batch-last radix-2 pass keeps one fibre tile (rows × tile columns) in cache.
@@ -54,91 +49,9 @@ _TILE_BYTES = 64 * 1024
 _TILE_ROW_BYTES = 512
 # Batches narrower than this take the per-sample kernels (short rows do not fill vectors).
 COLUMNS_MIN_BATCH = 16
-# Factors whose blocks are at least this large on both sides are BLAS products.
-_GEMM_MIN_BLOCK = 16
 # Below this many multiply-adds (nnz · batch) an apply stays on one thread by default, see
 # _validation.parallel_threads.
 _PARALLEL_MIN_MACS = 1 << 18
-
-
-def _real_view(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous array as a flat float array (complex entries as (re, im) pairs)."""
-    return array.reshape(-1).view(array.real.dtype) if array.dtype.kind == "c" else array.reshape(-1)
-
-
-def compact(twiddle: np.ndarray) -> np.ndarray:
-    """``twiddle`` without the copies along ``i`` and ``k`` that a broadcast view repeats.
-
-    Axes 0 (``i``) and 1 (``k``) of stride 0 are cut to length 1; the result is a view.
-    """
-    index = tuple(slice(0, 1) if twiddle.strides[axis] == 0 else slice(None) for axis in (0, 1))
-    return twiddle[index]
-
-
-def _is_unit(blocks: np.ndarray) -> bool:
-    """Whether every 2×2 block is ``[[1, w], [1, −w]]``."""
-    return bool(np.all(blocks[..., 0, 0] == 1) and np.all(blocks[..., 1, 0] == 1)
-                and np.array_equal(blocks[..., 1, 1], -blocks[..., 0, 1]))
-
-
-class _Flat:
-    """The ``flat`` coefficient array under construction: chunks and their offsets."""
-
-    def __init__(self, real_dtype):
-        self.dtype = np.dtype(real_dtype)
-        self.chunks: list[np.ndarray] = [np.array([0, 1], dtype=self.dtype)]  # typed 0 and 1
-        self.size = 2
-
-    def add(self, *arrays) -> int:
-        """Append ``arrays`` (real and imaginary parts of complex ones), return the offset."""
-        offset = self.size
-        for array in arrays:
-            parts = (array.real, array.imag) if np.iscomplexobj(array) else (array,)
-            for part in parts:
-                chunk = np.ascontiguousarray(part, dtype=self.dtype).reshape(-1)
-                self.chunks.append(chunk)
-                self.size += chunk.size
-        return offset
-
-    def array(self) -> np.ndarray:
-        # One spare vector at the end: lane loads read whole vectors.
-        pad = np.zeros(simd.lanes(self.dtype), dtype=self.dtype)
-        return np.concatenate([*self.chunks, pad])
-
-
-def _pack(twiddle, pattern, dtype, flat: _Flat, width: int):
-    """The factor-table row of one factor, and its dense twiddle when it is a BLAS factor."""
-    a, b, c, d = pattern
-    row = np.full(N_FIELDS, -1, dtype=np.int64)
-    row[:4] = (a, b, c, d)
-    if min(b, c) >= _GEMM_MIN_BLOCK:
-        row[4] = FORM_GEMM
-        return row, np.ascontiguousarray(twiddle, dtype=dtype)
-    if (b, c) != (2, 2):
-        dense = np.ascontiguousarray(twiddle, dtype=dtype)
-        row[4:7] = (FORM_BLOCK, 1, 1)
-        # (a, d, b, c) interleaved for batch-last data, (a, b, c, d) split for samples.
-        row[F_PLANES] = flat.add(_real_view(dense))
-        row[F_ABCD] = flat.add(dense.transpose(0, 2, 3, 1))
-        return row, None
-    blocks = compact(twiddle).astype(dtype)
-    along_i, along_k = int(blocks.shape[0] > 1), int(blocks.shape[1] > 1)
-    unit = _is_unit(blocks)
-    row[4:7] = (FORM_UNIT if unit else FORM_GENERAL, along_i, along_k)
-    entries = [blocks[..., 0, 1]] if unit else [blocks[..., p, q] for p in (0, 1) for q in (0, 1)]
-    row[F_PLANES] = flat.add(*entries)
-    row[F_PLANE] = blocks.shape[0] * blocks.shape[1]
-    n = 2 * a * d
-    if d < width and width % (2 * d) == 0 and n % width == 0:
-        # Lane form (see radix2_rows): c1 = (t00, t11), c2 = (t01, t10) lane by lane.
-        r = np.arange(n if along_i else width)
-        lane_blocks = blocks[r // (2 * d) * along_i, r % d * along_k]
-        upper = (r // d) % 2 == 0
-        c1 = np.where(upper, lane_blocks[:, 0, 0], lane_blocks[:, 1, 1])
-        c2 = np.where(upper, lane_blocks[:, 0, 1], lane_blocks[:, 1, 0])
-        row[F_LANES] = flat.add(c1, c2)
-        row[F_LANES_LEN] = r.size
-    return row, None
 
 
 class Schedule(NamedTuple):
@@ -214,10 +127,10 @@ class Plan:
         real = self.dtype.type(0).real.dtype
         self.width = simd.lanes(real)
         self._chain = tuple(patterns)
-        flat = _Flat(real)
+        flat = Flat(real)
         rows, self.gemm = [], {}
         for ell, (twiddle, pattern) in enumerate(zip(twiddles, patterns)):
-            row, dense = _pack(twiddle, pattern, self.dtype, flat, self.width)
+            row, dense = pack(twiddle, pattern, self.dtype, flat, self.width)
             rows.append(row)
             if dense is not None:
                 self.gemm[ell] = dense
@@ -362,8 +275,8 @@ class Plan:
         identity = self._identity_rows()
         in_rows = self.in_perm if self.in_perm is not None else identity
         out_rows = self.out_scatter if self.out_scatter is not None else identity
-        args = (_real_view(src), _real_view(out), _real_view(buffers[ROLE_WORK_A]),
-                _real_view(buffers[ROLE_WORK_B]), in_rows, out_rows, identity, self.flat,
+        args = (real_view(src), real_view(out), real_view(buffers[ROLE_WORK_A]),
+                real_view(buffers[ROLE_WORK_B]), in_rows, out_rows, identity, self.flat,
                 self.factors, self._with_roles(passes), row, 0, main, tile, self.cplx)
         vectors = main // self.width
         if vectors > 1 and threads > 1:
@@ -449,8 +362,8 @@ class Plan:
         n_chunks = min(samples, 4 * threads) if parallel else 1
         # Samples worked on in Y itself need no work vectors.
         with self.scratch.take(0 if direct else n_chunks * 2 * self.max_dim) as work:
-            work = _real_view(work).reshape(n_chunks, -1)
-            args = (_real_view(x).reshape(samples, -1), _real_view(out).reshape(samples, -1),
+            work = real_view(work).reshape(n_chunks, -1)
+            args = (real_view(x).reshape(samples, -1), real_view(out).reshape(samples, -1),
                     work, self.in_perm if gather else in_order,
                     self.out_scatter if scatter else in_order, n_in, n_out, self.flat,
                     self.factors, passes, self.max_dim, self.cplx, (gather, scatter, direct))
