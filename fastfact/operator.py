@@ -99,6 +99,7 @@ class KSOperator:
 
     def __init__(self, twiddles, patterns, perm=None, check_finite=True, *, out_perm=None):
         self._patterns = check_composable(patterns)
+        self._shape = (self._patterns[0].shape[0], self._patterns[-1].shape[1])
         if isinstance(twiddles, np.ndarray) or not isinstance(twiddles, Sequence):
             raise TypeError(
                 "twiddles must be a list or tuple of arrays (one per pattern), got "
@@ -162,7 +163,7 @@ class KSOperator:
     @property
     def shape(self) -> tuple[int, int]:
         """``(rows, columns)`` of the represented matrix."""
-        return (self._patterns[0].shape[0], self._patterns[-1].shape[1])
+        return self._shape
 
     @property
     def dtype(self) -> np.dtype:

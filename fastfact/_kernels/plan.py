@@ -103,6 +103,23 @@ class Scratch:
                     self._free = buffer
 
 
+_NO_ROWS = np.zeros(1, dtype=np.int64)  # the row map of a run that gathers or scatters nothing
+
+
+class _RowRun(NamedTuple):
+    """A run of per-sample passes and what its kernel call takes beside the data."""
+
+    passes: np.ndarray
+    n_in: int
+    n_out: int
+    in_rows: np.ndarray
+    out_rows: np.ndarray
+    gather: bool
+    scatter: bool
+    direct: bool  # real radix-2 passes, output in order: samples are worked on in Y itself
+    kernels_only: bool  # no BLAS pass (for the whole chain: one kernel call)
+
+
 class Plan:
     """Packed coefficients, pass schedules and scratch of one chain in one compute dtype.
 
@@ -144,6 +161,7 @@ class Plan:
         self.gathered = Scratch(self.dtype)
         self._schedules: dict[tuple, Schedule] = {}
         self._identity: np.ndarray | None = None
+        self._row_runs: dict = {}  # (start, stop) of per-sample passes -> _RowRun
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ schedules
@@ -315,13 +333,17 @@ class Plan:
         ``workers`` as in ``KSOperator.apply``.
         """
         threads = parallel_threads(self.nnz * x.shape[0], _PARALLEL_MIN_MACS, workers)
-        with set_workers(threads if threads > 1 else None):
+        if threads == 1:  # no thread setting to change (a small call: no context to enter)
+            self._rows(x, out, 1)
+            return
+        with set_workers(threads):
             self._rows(x, out, threads if x.shape[0] > 1 else 1)
 
     def _rows(self, x, out, threads):
         schedule = self.schedule(None)
-        if not np.any(schedule.passes[:, P_KIND] == PASS_GEMM):
-            self._kernel_rows(schedule.passes, x, out, True, True, threads)
+        whole = self._row_run(0, len(schedule.passes))
+        if whole.kernels_only:
+            self._kernel_rows(whole, x, out, threads)
             return
         samples = x.shape[0]
         with self.scratch.take(2 * samples * self.max_dim) as work:
@@ -336,7 +358,7 @@ class Plan:
                 if passes[0, P_KIND] == PASS_GEMM:
                     self._gemm_rows(passes[0], src, dst, first, last)
                 else:
-                    self._kernel_rows(passes, src, dst, first, last, threads)
+                    self._kernel_rows(self._row_run(start, stop), src, dst, threads)
 
     def _gemm_rows(self, step, src, dst, first, last):
         ell = step[1]
@@ -349,24 +371,40 @@ class Plan:
         if last and self.out_scatter is not None:
             dst[:, self.out_scatter] = target
 
-    def _kernel_rows(self, passes, x, out, first, last, threads):
+    def _row_run(self, start: int, stop: int) -> _RowRun:
+        """What the per-sample kernels need for passes ``[start, stop)`` beside the data (cached)."""
+        run = self._row_runs.get((start, stop))
+        if run is None:
+            schedule = self.schedule(None)
+            passes = schedule.passes[start:stop]
+            gather = start == 0 and self.in_perm is not None
+            scatter = stop == len(schedule.passes) and self.out_scatter is not None
+            n_out = self._chain[passes[-1, 1]].shape[0]
+            radix2 = bool(np.all(passes[:, P_KIND] == PASS_RADIX2))
+            run = _RowRun(passes, self._chain[passes[0, 2]].shape[1], n_out,
+                          self.in_perm if gather else _NO_ROWS,
+                          self.out_scatter if scatter else _NO_ROWS, gather, scatter,
+                          # samples worked on in Y itself need no work vectors
+                          radix2 and not self.cplx and not scatter and n_out == self.max_dim,
+                          not np.any(passes[:, P_KIND] == PASS_GEMM))
+            self._row_runs[(start, stop)] = run  # two threads may both build it: same value
+        return run
+
+    def _kernel_rows(self, run: _RowRun, x, out, threads):
         samples = x.shape[0]
-        n_in = self._chain[passes[0, 2]].shape[1]
-        n_out = self._chain[passes[-1, 1]].shape[0]
-        gather = first and self.in_perm is not None
-        scatter = last and self.out_scatter is not None
-        in_order = np.zeros(1, dtype=np.int64)
-        direct = (not self.cplx and not scatter and n_out == self.max_dim and out.shape[1] == n_out
-                  and bool(np.all(passes[:, P_KIND] == PASS_RADIX2)))
+        direct = run.direct and out.shape[1] == run.n_out
         parallel = samples > 1 and threads > 1
         n_chunks = min(samples, 4 * threads) if parallel else 1
-        # Samples worked on in Y itself need no work vectors.
-        with self.scratch.take(0 if direct else n_chunks * 2 * self.max_dim) as work:
-            work = real_view(work).reshape(n_chunks, -1)
+        flags = (run.gather, run.scatter, direct)
+        with contextlib.ExitStack() as stack:
+            if direct:
+                work = np.empty((n_chunks, 0), dtype=self.flat.dtype)
+            else:
+                work = stack.enter_context(self.scratch.take(n_chunks * 2 * self.max_dim))
+                work = real_view(work).reshape(n_chunks, -1)
             args = (real_view(x).reshape(samples, -1), real_view(out).reshape(samples, -1),
-                    work, self.in_perm if gather else in_order,
-                    self.out_scatter if scatter else in_order, n_in, n_out, self.flat,
-                    self.factors, passes, self.max_dim, self.cplx, (gather, scatter, direct))
+                    work, run.in_rows, run.out_rows, run.n_in, run.n_out, self.flat,
+                    self.factors, run.passes, self.max_dim, self.cplx, flags)
             if parallel:
                 kernels.chain_rows_parallel(*args)
             else:
