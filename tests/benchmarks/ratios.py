@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m tests.benchmarks.ratios            # the whole grid (about 25 min on 2 cores)
-    python -m tests.benchmarks.ratios --quick    # the whole grid, fewer repeats (≤ 5 min)
+    python -m tests.benchmarks.ratios            # the whole grid, 11 repeats of ≥ 20 ms a side
+    python -m tests.benchmarks.ratios --quick    # the whole grid, 3 repeats of ≥ 3 ms (≤ 5 min)
     python -m tests.benchmarks.ratios --only hadamard,dft
     python -m tests.benchmarks.ratios --from-json apply.json   # a pytest-benchmark file
 
