@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fastfact._kernels import apply as kernels
+from fastfact._kernels.packing import compact
+from fastfact._kernels.plan import Plan
 from fastfact._validation import (
     as_array,
     as_kernel_array,
@@ -26,8 +27,6 @@ from fastfact._validation import (
     check_positive_int,
     check_workers,
     compute_dtype,
-    parallel_threads,
-    set_workers,
 )
 from fastfact.patterns import Pattern, check_composable, merged_pattern
 
@@ -37,20 +36,19 @@ if TYPE_CHECKING:
 __all__ = ["KSOperator"]
 
 _FORMAT_VERSION = 1
-# Fused radix-2 passes: rows per fibre tile times tile width, in bytes, kept near L1 size.
-_TILE_BYTES = 32 * 1024
-_MAX_GROUP_LOG2 = 5
-_TILE_COLUMNS = 64
-# Batches narrower than this take the per-sample kernel (short column tiles do not vectorize).
-_COLUMNS_MIN_BATCH = 16
-# Below this many multiply-adds (nnz · batch) an apply stays on one thread by default, see
-# _validation.parallel_threads.
-_PARALLEL_MIN_MACS = 1 << 18
 
 
-def _real_view(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous complex array as floats with (re, im) interleaved along the last axis."""
-    return array.view(array.real.dtype) if array.dtype.kind == "c" else array
+
+def _stored(twiddle: np.ndarray, dtype, conjugate: bool = False) -> np.ndarray:
+    """``twiddle`` as stored by the operator: ``dtype``, C-contiguous, or, when it repeats
+    along ``i`` or ``k`` (a broadcast view, as ``hadamard`` and ``dft`` build), a read-only
+    broadcast view of one contiguous copy, so that structured operators stay small."""
+    repeated = compact(twiddle)
+    if repeated.shape == twiddle.shape:
+        twiddle = np.ascontiguousarray(twiddle, dtype=dtype)
+        return twiddle.conj() if conjugate else twiddle
+    repeated = np.array(repeated, dtype=dtype, order="C")
+    return np.broadcast_to(repeated.conj() if conjugate else repeated, twiddle.shape)
 
 
 def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
@@ -59,86 +57,6 @@ def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(perm.size)
     return inverse
-
-
-def _packed(twiddle: np.ndarray, pattern: Pattern) -> np.ndarray:
-    """Kernel layout of one factor: planar ``(4, a·d)`` for radix-2, ``(a, d, b, c)`` otherwise."""
-    if pattern.b == 2 and pattern.c == 2:
-        return twiddle.reshape(-1, 4).T.ravel()
-    return twiddle.ravel()
-
-
-def _factor_form(twiddle: np.ndarray, pattern: Pattern) -> int:
-    """``FORM_UNIT`` when every 2×2 block is ``[[1, w], [1, −w]]`` (Hadamard, DFT)."""
-    if pattern.b == 2 and pattern.c == 2:
-        blocks = twiddle.reshape(-1, 2, 2)
-        if (np.all(blocks[:, 0, 0] == 1) and np.all(blocks[:, 1, 0] == 1)
-                and np.array_equal(blocks[:, 1, 1], -blocks[:, 0, 1])):
-            return kernels.FORM_UNIT
-    return kernels.FORM_GENERAL
-
-
-class _Plan:
-    """Packed twiddles and the pass list of one operator in one compute dtype."""
-
-    def __init__(self, twiddles, patterns, dtype, in_perm, out_scatter):
-        self.dtype = np.dtype(dtype)
-        self.cplx = self.dtype.kind == "c"
-        flat = np.concatenate([_packed(np.asarray(t, dtype=dtype), p)
-                               for t, p in zip(twiddles, patterns)])
-        # Complex twiddles travel as interleaved (re, im) float views, see _kernels.apply.
-        self.flat = flat.view(flat.real.dtype) if self.cplx else flat
-        self.offsets = np.cumsum([0] + [p.nnz for p in patterns]).astype(np.int64)
-        self.patterns = np.array([tuple(p) for p in patterns], dtype=np.int64).reshape(-1, 4)
-        self.forms = np.array([_factor_form(t, p) for t, p in zip(twiddles, patterns)],
-                              dtype=np.int64)
-        n_in, n_out = patterns[-1].shape[1], patterns[0].shape[0]
-        self.max_dim = max(max(p.shape) for p in patterns)
-        self.in_rows = np.arange(n_in) if in_perm is None else in_perm
-        self.out_rows = np.arange(n_out) if out_scatter is None else out_scatter
-        self.identity = np.arange(self.max_dim)
-        self.passes_cache: dict[int, tuple] = {}
-
-    def passes(self, patterns, tile: int):
-        """(kinds, los, his, targets) of the batch-last kernel for batch tiles of ``tile``.
-
-        Consecutive radix-2 factors of a pure chain are fused into groups small enough
-        for one fibre tile to stay in L1; every other factor is a generic pass. A radix-2
-        pass works in place; a generic pass writes the other work buffer; the last pass
-        writes the output (code 2), which also hosts every pass of an all-radix-2 chain.
-        """
-        if tile not in self.passes_cache:
-            fit = max(2, _TILE_BYTES // (tile * self.dtype.itemsize))  # tile in entries
-            group_log2 = max(1, min(_MAX_GROUP_LOG2, int(np.log2(fit))))
-            kinds, los, his = [], [], []
-            hi = len(patterns) - 1
-            while hi >= 0:
-                lo = hi
-                if patterns[hi].b == 2 and patterns[hi].c == 2:
-                    while (lo > 0 and hi - lo + 1 < group_log2 and patterns[lo - 1].b == 2
-                           and patterns[lo - 1].c == 2
-                           and patterns[lo].a == 2 * patterns[lo - 1].a
-                           and patterns[lo - 1].d == 2 * patterns[lo].d):
-                        lo -= 1
-                    kinds.append(kernels.PASS_RADIX2)
-                else:
-                    kinds.append(kernels.PASS_GENERIC)
-                los.append(lo)
-                his.append(hi)
-                hi = lo - 1
-            all_radix2 = all(kind == kernels.PASS_RADIX2 for kind in kinds)
-            targets, where = [], -1
-            for t, kind in enumerate(kinds):
-                if t == len(kinds) - 1 or all_radix2:
-                    where = 2
-                elif kind == kernels.PASS_RADIX2:
-                    where = where if where in (0, 1) else 0
-                else:
-                    where = 1 if where == 0 else 0
-                targets.append(where)
-            self.passes_cache[tile] = tuple(
-                np.array(v, dtype=np.int64) for v in (kinds, los, his, targets))
-        return self.passes_cache[tile]
 
 
 class KSOperator:
@@ -181,6 +99,7 @@ class KSOperator:
 
     def __init__(self, twiddles, patterns, perm=None, check_finite=True, *, out_perm=None):
         self._patterns = check_composable(patterns)
+        self._shape = (self._patterns[0].shape[0], self._patterns[-1].shape[1])
         if isinstance(twiddles, np.ndarray) or not isinstance(twiddles, Sequence):
             raise TypeError(
                 "twiddles must be a list or tuple of arrays (one per pattern), got "
@@ -201,8 +120,8 @@ class KSOperator:
                     f"twiddles[{ell}] has shape {tw.shape} but pattern {ell} {pattern!r} needs "
                     f"(a, d, b, c) = {pattern.twiddle_shape}"
                 )
-            tw = np.ascontiguousarray(tw, dtype=dtype)
-            if check_finite and not np.isfinite(tw).all():
+            tw = _stored(tw, dtype)
+            if check_finite and not np.isfinite(compact(tw)).all():
                 raise ValueError(
                     f"twiddles[{ell}] contains NaN or Inf; pass finite values "
                     "(or check_finite=False to skip this check)"
@@ -214,12 +133,16 @@ class KSOperator:
         n_out, n_in = self.shape
         self._perm = check_permutation("perm", perm, n_in)
         self._out_perm = check_permutation("out_perm", out_perm, n_out)
-        self._plans: dict[np.dtype, _Plan] = {}
+        self._plans: dict[np.dtype, Plan] = {}
 
     # ------------------------------------------------------------------ properties
     @property
     def twiddles(self) -> tuple[np.ndarray, ...]:
-        """Read-only coefficient arrays, one ``(a, d, b, c)`` array per factor."""
+        """Read-only coefficient arrays, one ``(a, d, b, c)`` array per factor.
+
+        Coefficients that repeat along ``i`` or ``k`` (as in ``hadamard`` and ``dft``) are
+        read-only broadcast views of one copy: ``hadamard(2**24)`` stores 24 blocks.
+        """
         return self._twiddles
 
     @property
@@ -240,7 +163,7 @@ class KSOperator:
     @property
     def shape(self) -> tuple[int, int]:
         """``(rows, columns)`` of the represented matrix."""
-        return (self._patterns[0].shape[0], self._patterns[-1].shape[1])
+        return self._shape
 
     @property
     def dtype(self) -> np.dtype:
@@ -296,7 +219,8 @@ class KSOperator:
     def H(self) -> KSOperator:
         """Conjugate transpose (adjoint)."""
         return self._derived(
-            [t.transpose(0, 1, 3, 2).conj() for t in reversed(self._twiddles)],
+            [_stored(t.transpose(0, 1, 3, 2), t.dtype, conjugate=True)
+             for t in reversed(self._twiddles)],
             [p.T for p in reversed(self._patterns)],
             _inverse(self._out_perm), _inverse(self._perm),
         )
@@ -309,7 +233,7 @@ class KSOperator:
                 f"cannot cast a complex operator to {dtype} without losing the imaginary part; "
                 "use a complex dtype"
             )
-        return self._derived([t.astype(dtype) for t in self._twiddles], self._patterns,
+        return self._derived([_stored(t, dtype) for t in self._twiddles], self._patterns,
                              self._perm, self._out_perm)
 
     def to_dense(self) -> np.ndarray:
@@ -345,11 +269,13 @@ class KSOperator:
         )
 
     # ------------------------------------------------------------------ application
-    def _plan(self, dtype: np.dtype) -> _Plan:
-        if dtype not in self._plans:
-            self._plans[dtype] = _Plan(self._twiddles, self._patterns, dtype, self._perm,
-                                       _inverse(self._out_perm))
-        return self._plans[dtype]
+    def _plan(self, dtype: np.dtype) -> Plan:
+        plan = self._plans.get(dtype)
+        if plan is None:
+            # Two threads may build the same plan at once; either copy is correct.
+            plan = self._plans.setdefault(dtype, Plan(self._twiddles, self._patterns, dtype,
+                                                      self._perm, _inverse(self._out_perm)))
+        return plan
 
     def _prepare(self, x, axis: int):
         x = as_array(x, "input")
@@ -366,7 +292,7 @@ class KSOperator:
                              f"{self.shape}: expected {expected}")
         return as_kernel_array(x, dtype), dtype
 
-    def apply(self, x, workers=None) -> np.ndarray:
+    def apply(self, x, workers=None, *, out=None) -> np.ndarray:
         """Compute ``A @ x`` for ``x`` of shape ``(n,)`` or ``(n, batch)``.
 
         Parameters
@@ -377,11 +303,16 @@ class KSOperator:
         workers : int, optional
             Number of threads, used as given. By default Numba's current setting, or one
             thread for calls below 2^18 multiply-adds (``nnz · batch``).
+        out : ndarray, optional
+            Where to write the result: C-contiguous, writeable, of the result's shape and
+            dtype, not overlapping ``x``. Nothing else is allocated but bounded scratch
+            that the operator keeps and reuses.
 
         Returns
         -------
         ndarray
-            Shape ``(m,)`` or ``(m, batch)``, dtype ``result_type(op.dtype, x.dtype)``.
+            Shape ``(m,)`` or ``(m, batch)``, dtype ``result_type(op.dtype, x.dtype)``
+            (``out`` when given).
 
         Examples
         --------
@@ -392,38 +323,18 @@ class KSOperator:
         True
         """
         check_workers(workers)
+        given = x
         x, dtype = self._prepare(x, axis=0)
-        if x.ndim == 1:
-            return self._apply_rows(x[None, :], dtype, workers)[0]
-        if x.shape[1] < _COLUMNS_MIN_BATCH:
-            # Few columns: the per-sample kernel wins (measured crossover 8-16 columns).
-            return np.ascontiguousarray(
-                self._apply_rows(np.ascontiguousarray(x.T), dtype, workers).T)
-        plan = self._plan(dtype)
-        n_out, batch = self.shape[0], x.shape[1]
-        out = np.empty((n_out, batch), dtype=dtype)
-        if batch == 0:
+        out = self._output(out, (self.shape[0], *x.shape[1:]), dtype, given)
+        if x.size == 0 or out.size == 0:
             return out
-        tile = min(batch, _TILE_COLUMNS)
-        kinds, los, his, targets = plan.passes(self._patterns, tile)
-        rows = plan.max_dim if np.any(targets < 2) else 0
-        buf0 = np.empty((rows, batch), dtype=dtype)
-        buf1 = np.empty((rows if np.any(targets == 1) else 0, batch), dtype=dtype)
-        width = 2 if plan.cplx else 1
-        threads = self._threads(batch, workers)
-        with set_workers(threads if threads > 1 else None):
-            args = (plan.cplx, plan.flat, plan.offsets, plan.patterns, plan.forms, kinds, los,
-                    his, targets, plan.in_rows, plan.identity, _real_view(x), _real_view(out),
-                    _real_view(buf0), _real_view(buf1), tile * width)
-            if threads > 1:
-                kernels.chain_cols_parallel(*args, threads)
-            else:
-                kernels.chain_cols_serial(*args)
-        if self._out_perm is not None:
-            out = out[self._out_perm]
+        if x.ndim == 1:
+            self._plan(dtype).apply_rows(x[None, :], out[None, :], workers)
+        else:
+            self._plan(dtype).apply_cols(x, out, workers)
         return out
 
-    def apply_rows(self, x, workers=None) -> np.ndarray:
+    def apply_rows(self, x, workers=None, *, out=None) -> np.ndarray:
         """Compute ``x @ A.T`` for row-major data ``x`` of shape ``(batch, n)``.
 
         Each sample is pushed through all factors while it sits in cache, which is
@@ -435,6 +346,8 @@ class KSOperator:
             Shape ``(batch, n)`` or ``(n,)``.
         workers : int, optional
             Number of threads, as in :meth:`apply`.
+        out : ndarray, optional
+            Where to write the result, as for :meth:`apply`.
 
         Returns
         -------
@@ -450,28 +363,32 @@ class KSOperator:
         True
         """
         check_workers(workers)
+        given = x
         x, dtype = self._prepare(x, axis=1)
-        if x.ndim == 1:
-            return self._apply_rows(x[None, :], dtype, workers)[0]
-        return self._apply_rows(x, dtype, workers)
-
-    def _apply_rows(self, x, dtype, workers):
-        plan = self._plan(dtype)
-        out = np.empty((x.shape[0], self.shape[0]), dtype=dtype)
-        if x.shape[0] == 0:
+        out = self._output(out, (*x.shape[:-1], self.shape[0]), dtype, given)
+        if x.size == 0 or out.size == 0:
             return out
-        threads = self._threads(x.shape[0], workers) if x.shape[0] > 1 else 1
-        with set_workers(threads if threads > 1 else None):
-            args = (plan.cplx, plan.flat, plan.offsets, plan.patterns, plan.forms, plan.in_rows,
-                    plan.out_rows, _real_view(x), _real_view(out), plan.max_dim)
-            if threads > 1:
-                kernels.chain_rows_parallel(*args, threads)
-            else:
-                kernels.chain_rows_serial(*args)
+        self._plan(dtype).apply_rows(x.reshape(-1, x.shape[-1]), out.reshape(-1, self.shape[0]),
+                                     workers)
         return out
 
-    def _threads(self, batch: int, workers) -> int:
-        return parallel_threads(self.nnz * batch, _PARALLEL_MIN_MACS, workers)
+    @staticmethod
+    def _output(out, shape, dtype, x) -> np.ndarray:
+        """A new result array, or ``out`` once checked (ValueError/TypeError otherwise)."""
+        if out is None:
+            return np.empty(shape, dtype=dtype)
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.shape != shape:
+            raise ValueError(f"out has shape {out.shape}; this product needs {shape}")
+        if out.dtype != dtype:
+            raise TypeError(f"out has dtype {out.dtype}; this product computes in {np.dtype(dtype)} "
+                            "(result_type of the operator and the input)")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be C-contiguous and writeable")
+        if isinstance(x, np.ndarray) and np.may_share_memory(out, x):
+            raise ValueError("out must not overlap the input x (the product is not computed in place)")
+        return out
 
     def __matmul__(self, x):
         if isinstance(x, KSOperator):

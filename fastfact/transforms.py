@@ -71,18 +71,26 @@ def hadamard(N: int, dtype=np.float64) -> KSOperator:
     return KSOperator([np.broadcast_to(h2, p.twiddle_shape) for p in chain], chain)
 
 
-def _dft_twiddles(N: int) -> list[np.ndarray]:
-    """Decimation-in-time twiddles of ``F_N[:, rev]`` in complex128."""
+def _dft_twiddles(N: int, dtype, inverse: bool = False) -> list[np.ndarray]:
+    """Decimation-in-time twiddles of ``F_N[:, rev]`` (``conj(F_N)[:, rev] / N`` if ``inverse``).
+
+    The blocks depend on ``k`` only: each factor is a read-only broadcast of its ``d``
+    blocks along ``i``, computed in complex128 and then cast to ``dtype``.
+    """
     twiddles = []
-    for pattern in butterfly_chain(N):
+    for ell, pattern in enumerate(butterfly_chain(N)):
         m = pattern.d
         omega = np.exp(-1j * np.pi * np.arange(m) / m)  # ω_{2m}^k
-        block = np.empty((m, 2, 2), dtype=np.complex128)
-        block[:, 0, 0] = 1
-        block[:, 1, 0] = 1
-        block[:, 0, 1] = omega
-        block[:, 1, 1] = -omega
-        twiddles.append(np.ascontiguousarray(np.broadcast_to(block, pattern.twiddle_shape)))
+        block = np.empty((1, m, 2, 2), dtype=np.complex128)
+        block[..., 0, 0] = 1
+        block[..., 1, 0] = 1
+        block[..., 0, 1] = omega
+        block[..., 1, 1] = -omega
+        if inverse:
+            block = block.conj()
+            if ell == 0:
+                block /= N  # N is a power of two: the scaling is exact
+        twiddles.append(np.broadcast_to(block.astype(dtype), pattern.twiddle_shape))
     return twiddles
 
 
@@ -109,8 +117,7 @@ def dft(N: int, dtype=np.complex128) -> KSOperator:
     array([0, 4, 2, 6, 1, 5, 3, 7])
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
-    twiddles = [t.astype(dtype) for t in _dft_twiddles(N)]
-    return KSOperator(twiddles, butterfly_chain(N), perm=bit_reversal(N))
+    return KSOperator(_dft_twiddles(N, dtype), butterfly_chain(N), perm=bit_reversal(N))
 
 
 def idft(N: int, dtype=np.complex128) -> KSOperator:
@@ -124,9 +131,7 @@ def idft(N: int, dtype=np.complex128) -> KSOperator:
     True
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
-    twiddles = [t.conj() for t in _dft_twiddles(N)]
-    twiddles[0] = twiddles[0] / N  # N is a power of two: the scaling is exact
-    return KSOperator([t.astype(dtype) for t in twiddles], butterfly_chain(N),
+    return KSOperator(_dft_twiddles(N, dtype, inverse=True), butterfly_chain(N),
                       perm=bit_reversal(N))
 
 
