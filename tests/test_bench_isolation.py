@@ -193,3 +193,28 @@ def test_a_hanging_peer_is_stopped_at_the_task_timeout(tmp_path, fake_peers):
     its compilation in a cold cache could take longer than this short timeout."""
     ok = _sweep(tmp_path, ["hang"], 2, "numpy-fwht", [])
     assert set(ok["impl"]) == {"numpy-fwht"} and len(ok) == 5
+
+
+def test_a_worker_whose_parent_hung_up_exits_quietly(tmp_path):
+    """Audit: Ctrl-C of `fastfact bench` closed the worker's connection while it ran a task, and
+    the worker printed a traceback (BrokenPipeError on sending its result)."""
+    import pickle
+    import socket
+    from multiprocessing.connection import Connection
+
+    from tests.worker_functions import logged
+
+    parent, child = socket.socketpair()
+    code = (f"import sys; sys.path[:] = {sys.path!r}; "
+            f"from fastfact.bench.isolation import serve; serve({child.fileno()}, {os.getpid()})")
+    worker = subprocess.Popen([sys.executable, "-c", code], pass_fds=[child.fileno()],
+                              stderr=subprocess.PIPE, text=True)
+    child.close()
+    connection = Connection(parent.detach())
+    item = {"log": str(tmp_path / "log"), "n": 0, "seconds": 1.0}
+    connection.send_bytes(pickle.dumps((logged, item)))
+    assert connection.recv() == ("started", None)
+    connection.close()  # the parent hangs up while the task runs
+    _, error = worker.communicate(timeout=60)
+    assert worker.returncode == 0
+    assert "Traceback" not in error, error

@@ -271,9 +271,12 @@ def serve(fd: int, parent_pid: int) -> None:
         except BaseException as exc:  # SystemExit too: the worker outlives the code it runs
             reply = ("raised", f"{type(exc).__name__}: {exc}")
         try:
-            connection.send(reply)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            connection.send(("raised", f"cannot send the result back: {exc}"))
+            try:
+                connection.send(reply)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                connection.send(("raised", f"cannot send the result back: {exc}"))
+        except OSError:  # the parent hung up (Ctrl-C, or it stopped this worker): nobody to tell
+            return
 
 
 def _die_with_parent(parent_pid: int) -> None:
