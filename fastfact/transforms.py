@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_random_state
+from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_memory, check_random_state
 from fastfact.operator import KSOperator
 from fastfact.patterns import Pattern, bit_reversal, butterfly_chain
 
@@ -27,6 +27,13 @@ __all__ = [
     "orthogonal_butterfly",
     "random_butterfly",
 ]
+
+
+def _butterfly_bytes(chain, entry_bytes: int) -> int:
+    """Peak bytes of making a butterfly: ``entry_bytes`` per twiddle entry (``2 N log2 N`` of
+    them), and one factor's temporaries (float64 and complex draws, masks) and the permutation."""
+    N = chain[0].shape[0]
+    return sum(p.nnz for p in chain) * entry_bytes + 2 * N * 48 + 16 * N
 
 
 def standard_gaussian(shape, complex_values: bool, rng: np.random.Generator) -> np.ndarray:
@@ -67,6 +74,7 @@ def hadamard(N: int, dtype=np.float64) -> KSOperator:
     """
     dtype = check_dtype(dtype)
     chain = butterfly_chain(N)
+    check_memory(_butterfly_bytes(chain, dtype.itemsize), f"hadamard(N={N}, dtype={dtype})")
     h2 = np.array([[1, 1], [1, -1]], dtype=dtype)
     return KSOperator([np.broadcast_to(h2, p.twiddle_shape) for p in chain], chain)
 
@@ -117,7 +125,9 @@ def dft(N: int, dtype=np.complex128) -> KSOperator:
     array([0, 4, 2, 6, 1, 5, 3, 7])
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
-    return KSOperator(_dft_twiddles(N, dtype), butterfly_chain(N), perm=bit_reversal(N))
+    chain = butterfly_chain(N)  # validates N
+    check_memory(_butterfly_bytes(chain, 16 + dtype.itemsize), f"dft(N={N}, dtype={dtype})")
+    return KSOperator(_dft_twiddles(N, dtype), chain, perm=bit_reversal(N))
 
 
 def idft(N: int, dtype=np.complex128) -> KSOperator:
@@ -131,7 +141,9 @@ def idft(N: int, dtype=np.complex128) -> KSOperator:
     True
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
-    return KSOperator(_dft_twiddles(N, dtype, inverse=True), butterfly_chain(N),
+    chain = butterfly_chain(N)  # validates N
+    check_memory(_butterfly_bytes(chain, 16 + dtype.itemsize), f"idft(N={N}, dtype={dtype})")
+    return KSOperator(_dft_twiddles(N, dtype, inverse=True), chain,
                       perm=bit_reversal(N))
 
 
@@ -153,14 +165,15 @@ def random_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> op.shape, op.nnz
     ((8, 8), 48)
     """
-    return _random_twiddles(N, dtype, seed, standard_gaussian)
+    return _random_twiddles(N, dtype, seed, standard_gaussian, "random_butterfly")
 
 
-def _random_twiddles(N: int, dtype, seed, draw) -> KSOperator:
+def _random_twiddles(N: int, dtype, seed, draw, name: str) -> KSOperator:
     """A butterfly whose twiddles are ``draw(shape, complex_values, rng)``, factor by factor."""
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
     chain = butterfly_chain(N)
+    check_memory(_butterfly_bytes(chain, dtype.itemsize), f"{name}(N={N}, dtype={dtype})")
     return KSOperator([draw(p.twiddle_shape, dtype.kind == "c", rng).astype(dtype) for p in chain],
                       chain)
 
@@ -179,6 +192,7 @@ def hadamard_matrix(N: int) -> np.ndarray:
     import scipy.linalg  # not at module level: it is the heaviest import of `import fastfact`
 
     butterfly_chain(N)  # validates N
+    check_memory(3 * N * N * 8, f"hadamard_matrix(N={N})")  # int64 blocks, then the float64 cast
     return scipy.linalg.hadamard(N).astype(np.float64)
 
 
@@ -192,6 +206,8 @@ def dft_matrix(N: int) -> np.ndarray:
     True
     """
     butterfly_chain(N)  # validates N
+    # the exponents, then their exponential (and the index vectors)
+    check_memory(2 * N * N * 16 + 64 * N, f"dft_matrix(N={N})")
     j = np.arange(N)
     return np.exp(-2j * np.pi * (np.outer(j, j) % N) / N)
 
@@ -211,7 +227,7 @@ def orthogonal_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> bool(np.allclose(Q.T @ Q, np.eye(8)))
     True
     """
-    return _random_twiddles(N, dtype, seed, haar_orthogonal)
+    return _random_twiddles(N, dtype, seed, haar_orthogonal, "orthogonal_butterfly")
 
 
 def _even_size(N) -> int:

@@ -21,7 +21,7 @@ from fastfact.patterns import butterfly_chain
 from . import _ks, _perm, _scale
 from ._certificate import LEVELS, certify
 from ._problem import Problem, check_chain_for
-from ._registry import get_method
+from ._registry import get_method, method_workspace
 from ._result import Factorization, PermutationWarning, warn_unconverged
 from .hierarchical import hierarchical_twiddles, split_positions
 from .permutations import unknown_permutations
@@ -182,16 +182,18 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     >>> res.rel_error < 1e-14
     True
     """
-    A = check_matrix(A)
-    out_dtype = A.dtype
-    A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
-    patterns = check_chain_for(chain, A.shape)
     fn = get_method(method)
     _check_options(fn, options, method)
     level = _certificate_level(certificate)
     user_perm = perm
     if perm is None:
         perm = _warm_start_perm(options)
+    # memory: the method's workspace and a column-permuted copy, checked before A is copied
+    A = check_matrix(A, workspace=method_workspace(method) + (perm is not None),
+                     purpose=f"factorize(method={method!r})")
+    out_dtype = A.dtype
+    A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
+    patterns = check_chain_for(chain, A.shape)
     rng = check_random_state(random_state)
     exponent, norm2 = _scale.exponent(A)
     A = _scale.scaled(A, -exponent)
