@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastfact import impls
-from fastfact._validation import FLOAT_DTYPES
+from fastfact._validation import FLOAT_DTYPES, check_memory
 from fastfact.bench import workloads
 from fastfact.bench._tables import TableChecker
 from fastfact.bench.results import COLUMNS
@@ -191,6 +191,43 @@ _SWEEP_KEYS = {
 _SWEEP_KEYS["factorize_time"] = _SWEEP_KEYS["factorize"]
 _SETTINGS = {"repeats": 5, "min_seconds": 0.005, "threads": 1, "seed": 0}  # task settings
 
+# Memory estimates of tasks (upper bounds: every entry counted as complex128).
+_ENTRY_BYTES = 16
+# Dense N×N arrays a factorization task holds besides the method's workspace: the target while it
+# is built and noised, then the target, the product of the factors and their difference.
+_FACTORIZE_DENSE_COPIES = 4
+# Peak bytes per entry of the batch of an exact apply reference (fastfact.bench.references).
+_REFERENCE_BYTES = 160
+# Workspace of a factorize peer, in dense copies of the target (fastfact's methods declare theirs).
+_PEER_WORKSPACE = 4.0
+
+
+def _apply_bytes(task: dict) -> int:
+    """Peak bytes of an apply task: the operator and its plan, the batch with every
+    implementation's copies and outputs, the exact reference (at most MAX_REFERENCE_ENTRIES
+    entries; the exact Hadamard's integer limbs take 133 bytes an entry) and the dense matrix of
+    the dense peer."""
+    from fastfact.bench.references import MAX_REFERENCE_ENTRIES
+    from fastfact.impls.dense import DENSE_MAX_BYTES
+
+    N, batch = task["N"], task["batch"]
+    twiddles = 2 * N * (N.bit_length() - 1)
+    names = [c["name"] for c in task["contenders"]]
+    reference = _REFERENCE_BYTES * N * batch if N * batch <= MAX_REFERENCE_ENTRIES else 0
+    dense = 0
+    if "dense" in names and N * N * _ENTRY_BYTES <= DENSE_MAX_BYTES:
+        dense = 2 * N * N * _ENTRY_BYTES  # (a larger one the dense peer refuses unallocated)
+    return _ENTRY_BYTES * (3 * twiddles + N * batch * (4 + 2 * len(names))) + reference + dense
+
+
+def _factorize_bytes(task: dict) -> int:
+    """Peak bytes of a factorization task: its largest method's workspace and the dense copies."""
+    from fastfact.factorize import method_workspace
+
+    workspace = max(method_workspace(c["name"]) if c["row"]["impl"] == "fastfact" else _PEER_WORKSPACE
+                    for c in task["contenders"])
+    return int(_ENTRY_BYTES * task["N"] ** 2 * (workspace + _FACTORIZE_DENSE_COPIES))
+
 
 def _number_text(value) -> str:
     """``value`` in a task id: the short ``g`` form where it is exact (``0.1``, ``1e-05``),
@@ -201,6 +238,24 @@ def _number_text(value) -> str:
 
 class _Validator(TableChecker):
     """Checks a parsed suite document; every error names the file and the key."""
+
+    def sizes(self, table, where, chain: str) -> list[int]:
+        """The ``sizes`` of a sweep, each one valid for ``chain``."""
+        sizes = self.positive_ints(table, "sizes", where, minimum=2)
+        for N in sizes:
+            try:
+                workloads.CHAINS[chain](N)
+            except ValueError as exc:
+                self.fail(f"{where}.sizes", f"N = {N} is not valid for the {chain} chain: {exc}")
+        return sizes
+
+    def check_memory(self, tasks: list[dict], where: str, estimate, describe) -> None:
+        """Refuse a sweep whose largest task needs more memory than this machine has."""
+        largest = max(tasks, key=estimate)
+        try:
+            check_memory(estimate(largest), f"task {largest['id']} ({describe(largest)})")
+        except MemoryError as exc:
+            self.fail(where, f"{exc}; lower the sweep's sizes or batches")
 
     def settings(self, table: dict) -> tuple[str, str, dict]:
         self.check_keys(table, "[suite]", {"name", "description", "task_timeout", *_SETTINGS},
@@ -259,7 +314,7 @@ class _Validator(TableChecker):
     def apply_tasks(self, sweep: dict, where: str, prefix: str, settings: dict) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS["apply"], {"transforms", "sizes"})
         transforms = self.names(sweep, "transforms", where, workloads.TRANSFORMS, "transform")
-        sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
+        sizes = self.sizes(sweep, where, "butterfly")  # every transform is a butterfly
         batches = self.positive_ints(sweep, "batches", where, [1])
         dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
         known = dict.fromkeys(impls.names("apply"))
@@ -280,13 +335,14 @@ class _Validator(TableChecker):
                     "kind": "apply", "transform": transform, "N": N, "batch": batch,
                     "dtype": dtype, "contenders": contenders, **settings,
                 })
+        self.check_memory(tasks, where, _apply_bytes, lambda task: "implementations: " + ", ".join(
+            c["name"] for c in task["contenders"]))
         return tasks
 
     def factorize_tasks(self, sweep, where, prefix, kind, settings, methods) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS[kind], {"targets", "methods", "sizes"})
         targets = self.names(sweep, "targets", where, workloads.TARGETS, "target")
         labels = self.names(sweep, "methods", where, methods, "method")
-        sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
         noise = self.typed_list(sweep, "noise", where, (int, float), [0.0])
         if any(level < 0 for level in noise):
             self.fail(f"{where}.noise", f"noise levels must be >= 0, got {noise}")
@@ -295,6 +351,7 @@ class _Validator(TableChecker):
         noise_model = self.name(sweep, "noise_model", where, workloads.NOISE_MODELS,
                                 "noise model", "relative")
         chain = self.name(sweep, "chain", where, workloads.CHAINS, "chain", "butterfly")
+        sizes = self.sizes(sweep, where, chain)
         perm = sweep.get("perm")
         if perm is not None and perm not in PERMS:
             self.fail(f"{where}.perm", f"must be one of {', '.join(PERMS)}, got {perm!r}")
@@ -312,6 +369,8 @@ class _Validator(TableChecker):
             else:  # all methods in one task: timed interleaved, relative to the first
                 tasks.append({**params, "id": f"{prefix}/{key}",
                               "contenders": [methods[label].as_dict(label) for label in labels]})
+        self.check_memory(tasks, where, _factorize_bytes, lambda task: "method " + ", ".join(
+            c["label"] for c in task["contenders"]))
         return tasks
 
     def claims(self, claims, methods: dict) -> list[dict]:
