@@ -180,5 +180,6 @@ def read(path: Path) -> dict[str, np.ndarray]:
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {exc}") from None
     with archive:
         headers = reader.check(archive)
-        check_memory(sum(h.nbytes for h in headers.values()), f"KSOperator.load({str(path)!r})")
+        # the arrays, and the operator's copies of them
+        check_memory(2 * sum(h.nbytes for h in headers.values()), f"KSOperator.load({str(path)!r})")
         return {name: reader.read(archive, name) for name in headers}

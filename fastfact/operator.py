@@ -120,6 +120,8 @@ class KSOperator:
                     f"(a, d, b, c) = {pattern.twiddle_shape}"
                 )
             tw = _stored(tw, dtype)
+            if np.may_share_memory(tw, arrays[ell]):
+                tw = tw.copy()  # the caller's own array: it stays writable, the operator unchanged
             if check_finite and not np.isfinite(compact(tw)).all():
                 raise ValueError(
                     f"twiddles[{ell}] contains NaN or Inf; pass finite values "

@@ -31,7 +31,10 @@ __all__ = [
 
 def _butterfly_bytes(chain, entry_bytes: int) -> int:
     """Peak bytes of making a butterfly: ``entry_bytes`` per twiddle entry (``2 N log2 N`` of
-    them), and one factor's temporaries (float64 and complex draws, masks) and the permutation."""
+    them), and one factor's temporaries (float64 and complex draws, masks) and the permutation.
+
+    ``KSOperator`` copies the arrays it is given, so ``entry_bytes`` counts the twiddles twice.
+    """
     N = chain[0].shape[0]
     return sum(p.nnz for p in chain) * entry_bytes + 2 * N * 48 + 16 * N
 
@@ -74,6 +77,7 @@ def hadamard(N: int, dtype=np.float64) -> KSOperator:
     """
     dtype = check_dtype(dtype)
     chain = butterfly_chain(N)
+    # (the broadcast 2x2 blocks are only copied once)
     check_memory(_butterfly_bytes(chain, dtype.itemsize), f"hadamard(N={N}, dtype={dtype})")
     h2 = np.array([[1, 1], [1, -1]], dtype=dtype)
     return KSOperator([np.broadcast_to(h2, p.twiddle_shape) for p in chain], chain)
@@ -173,7 +177,7 @@ def _random_twiddles(N: int, dtype, seed, draw, name: str) -> KSOperator:
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
     chain = butterfly_chain(N)
-    check_memory(_butterfly_bytes(chain, dtype.itemsize), f"{name}(N={N}, dtype={dtype})")
+    check_memory(_butterfly_bytes(chain, 2 * dtype.itemsize), f"{name}(N={N}, dtype={dtype})")
     return KSOperator([draw(p.twiddle_shape, dtype.kind == "c", rng).astype(dtype) for p in chain],
                       chain)
 

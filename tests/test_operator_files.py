@@ -138,7 +138,7 @@ def test_an_operator_too_large_for_memory_is_refused_before_reading(tmp_path, mo
     dft(1024).save(path)
     monkeypatch.setattr(validation, "MEMORY_CHECK_FLOOR", 0)
     monkeypatch.setattr(validation, "available_memory", lambda: (1000, 2000))
-    with pytest.raises(MemoryError, match=r"KSOperator.load\('.*op.npz'\) needs about 3\d\d KiB of "
+    with pytest.raises(MemoryError, match=r"KSOperator.load\('.*op.npz'\) needs about 6\d\d KiB of "
                                           r"memory, but this machine has 1000 B available"):
         KSOperator.load(path)
 
