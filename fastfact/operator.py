@@ -457,8 +457,13 @@ class KSOperator:
         MemoryError
             If the operator needs more memory than this machine has available.
         """
-        contents = _operator_file.read(_operator_file.as_path(path, "load"))
+        path = _operator_file.as_path(path, "load")
+        contents = _operator_file.read(path)
         patterns = [tuple(int(v) for v in row) for row in contents["patterns"]]
         twiddles = [contents[f"twiddle_{ell}"] for ell in range(len(patterns))]
-        return cls(twiddles, patterns, perm=contents.get("perm"), out_perm=contents.get("out_perm"),
-                   check_finite=bool(contents.get("finite", True)))
+        try:
+            return cls(twiddles, patterns, perm=contents.get("perm"),
+                       out_perm=contents.get("out_perm"),
+                       check_finite=bool(contents.get("finite", True)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{str(path)!r} holds no valid KSOperator: {exc}") from None

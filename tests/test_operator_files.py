@@ -227,3 +227,11 @@ def test_derived_operators_round_trip(tmp_path):
         path = tmp_path / "derived.npz"
         derived.save(path)
         assert np.array_equal(KSOperator.load(path).to_dense(), derived.to_dense())
+
+
+def test_values_the_operator_refuses_are_reported_with_the_file(tmp_path, saved_arrays):
+    path = tmp_path / "repeats.npz"
+    np.savez(path, **saved_arrays, perm=np.zeros(8, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"repeats.npz' holds no valid KSOperator: perm must be a "
+                                         r"permutation of range\(8\)"):
+        KSOperator.load(path)
