@@ -240,6 +240,9 @@ class KSOperator:
     def to_dense(self) -> np.ndarray:
         """The represented matrix as a dense array (applies the operator to the identity).
 
+        Raises ``MemoryError`` before allocating when the matrix (and the identity it is computed
+        from) would not fit in the memory available.
+
         Examples
         --------
         >>> from fastfact import hadamard

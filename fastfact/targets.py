@@ -9,6 +9,9 @@
   docs/algorithms.md §4.7).
 * :func:`random_orthogonal` — a Haar-random orthogonal (unitary) matrix: well conditioned, but
   no closer to a butterfly than a Gaussian one.
+
+Like the transforms, every target estimates its memory first and raises ``MemoryError`` rather
+than start work that cannot fit.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ docs/algorithms.md §1.4: ``H_N = ∏_ℓ (I_{2^ℓ} ⊗ H_2 ⊗ I_{N/2^{ℓ+1}}
 bit reversal, ``F_N Π = B_0 ⋯ B_{L−1}`` with ``B_ℓ = I_{2^ℓ} ⊗ [[I_m, Ω_m], [I_m, −Ω_m]]``,
 ``m = N/2^{ℓ+1}``, ``Ω_m = diag(ω_{2m}^k)``. The DCT-II and DST-II are exact two-factor KS
 chains with a column permutation, not butterflies.
+
+Every function estimates the memory it needs from ``N`` first and raises ``MemoryError`` (with
+the estimate and the memory available) instead of starting work that cannot fit.
 """
 
 from __future__ import annotations

@@ -165,6 +165,9 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         Unsupported dtypes or unknown options.
     FloatingPointError
         An iterative method diverged (non-finite factors).
+    MemoryError
+        The method's workspace for ``A`` exceeds the memory available (estimated before any
+        work, see ``register_method``).
 
     Warns
     -----
