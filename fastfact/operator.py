@@ -251,12 +251,7 @@ class KSOperator:
                [ 1., -1.]])
         """
         m, n = self.shape
-        radix2 = all(p.b == 2 and p.c == 2 for p in self._patterns)
-        # the identity, the output (and its row-permuted copy), the generic passes' buffers, the
-        # packed twiddles and index vectors of the plan
-        rows = n + m * (1 + (self._out_perm is not None)) + (0 if radix2 else 2 * max(
-            max(p.shape) for p in self._patterns))
-        check_memory(self._dtype.itemsize * (n * rows + self.nnz) + 32 * (m + n),
+        check_memory(self._dtype.itemsize * n * n + self._apply_bytes(n, self._dtype, False),
                      f"to_dense() of a {m}x{n} KSOperator")
         return self.apply(np.eye(n, dtype=self._dtype))
 
@@ -289,6 +284,16 @@ class KSOperator:
                                                       self._perm, _inverse(self._out_perm)))
         return plan
 
+    def _apply_bytes(self, batch: int, dtype: np.dtype, copy_input: bool) -> int:
+        """Peak bytes of an application to ``batch`` vectors in ``dtype`` (memory checks): the
+        input's contiguous copy, the output (and its row-permuted copy), the generic passes'
+        buffers, the plan's packed twiddles and index vectors."""
+        m, n = self.shape
+        radix2 = all(p.b == 2 and p.c == 2 for p in self._patterns)
+        rows = n * copy_input + m * (1 + (self._out_perm is not None)) + (
+            0 if radix2 else 2 * max(max(p.shape) for p in self._patterns))
+        return dtype.itemsize * (batch * rows + self.nnz) + 32 * (m + n)
+
     def _prepare(self, x, axis: int):
         x = as_array(x, "input")
         dtype = np.result_type(self._dtype, compute_dtype(x.dtype, "input"))
@@ -302,6 +307,10 @@ class KSOperator:
             expected = f"({n_in},) or " + (f"({n_in}, batch)" if axis == 0 else f"(batch, {n_in})")
             raise ValueError(f"input of shape {x.shape} does not match the operator of shape "
                              f"{self.shape}: expected {expected}")
+        copied = not (x.dtype == dtype and x.flags.c_contiguous and x.flags.aligned
+                      and x.flags.writeable)
+        check_memory(self._apply_bytes(x.size // n_in, dtype, copied),
+                     f"applying the {self.shape[0]}x{n_in} operator to input of shape {x.shape}")
         return as_kernel_array(x, dtype), dtype
 
     def apply(self, x, workers=None, *, out=None) -> np.ndarray:

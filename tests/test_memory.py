@@ -31,8 +31,15 @@ HUGE = {  # sizes no machine holds: refused at once, naming the size
     "icassp_noisy_dft": (lambda: targets.icassp_noisy_dft(2**24), r"icassp_noisy_dft\(N=16777216\)"),
     "noisy of a broadcast A": (lambda: targets.noisy(np.broadcast_to(1.0, (2**24, 2**24))),
                                r"A of shape \(16777216, 16777216\)"),
-    "factorize of a broadcast A": (lambda: ff.factorize(np.broadcast_to(1.0, (2**24, 2**24)), "butterfly"),
-                                   r"A of shape \(16777216, 16777216\)"),
+    "factorize of a broadcast A": (
+        lambda: ff.factorize(np.broadcast_to(1.0, (2**24, 2**24)), "butterfly"),
+        r"A of shape \(16777216, 16777216\) in factorize\(method='hierarchical'\)"),
+    "op @ a broadcast batch": (
+        lambda: ff.hadamard(1024) @ np.broadcast_to(1.0, (1024, 2**40)),
+        r"applying the 1024x1024 operator to input of shape \(1024, 1099511627776\)"),
+    "apply_rows of a broadcast batch": (
+        lambda: ff.hadamard(8).apply_rows(np.broadcast_to(1.0, (2**50, 8))),
+        r"applying the 8x8 operator to input of shape \(1125899906842624, 8\)"),
 }
 
 
@@ -48,13 +55,26 @@ def test_work_too_large_for_any_machine_is_refused_at_once(case):
 
 def test_factorize_counts_the_method_the_precision_and_the_permutation(monkeypatch):
     seen = []
-    monkeypatch.setattr(sys.modules["fastfact.factorize._api"], "check_memory",
-                        lambda needed, what: seen.append(needed))
-    A = np.eye(16)
+    monkeypatch.setattr(validation, "check_memory", lambda needed, what: seen.append((needed, what)))
+    A = np.eye(16)  # contiguous float64: no copy, a mask of 1 byte an entry
     for kwargs in ({}, {"method": "als"}, {"perm": "bitrev"}):
         ff.factorize(A, "butterfly", **kwargs)
-    ff.factorize(A.astype(np.float32), "butterfly")
-    assert seen == [16 * 16 * 8 * copies for copies in (1, 3.5, 2, 2)]
+    ff.factorize(A.astype(np.float32), "butterfly")  # and its cast to float64
+    ff.factorize(A[:, ::-1], "butterfly")  # and its contiguous copy
+    assert [needed for needed, _ in seen] == [256 * (1 + 8 * 1), 256 * (1 + 8 * 3.5), 256 * (1 + 8 * 2),
+                                              256 * (1 + 8 * 2), 256 * (8 + 1 + 8 * 1)]
+    assert seen[1][1] == "A of shape (16, 16) in factorize(method='als')"
+
+
+def test_factorize_refuses_before_copying_a_target_whose_workspace_cannot_fit(monkeypatch):
+    monkeypatch.setattr(validation, "MEMORY_CHECK_FLOOR", 0)
+    monkeypatch.setattr(validation, "available_memory", lambda: (2**20, 2**30))
+    copies = []
+    monkeypatch.setattr(validation, "as_kernel_array", lambda *args: copies.append(args))
+    A = np.broadcast_to(1.0, (256, 256))  # its copy (512 KiB) fits in 1 MiB, ALS's workspace does not
+    with pytest.raises(MemoryError, match=r"A of shape \(256, 256\) in factorize\(method='als'\) needs"):
+        ff.factorize(A, "butterfly", method="als")
+    assert copies == []
 
 
 def test_check_memory_refuses_beyond_the_available_memory(monkeypatch):
@@ -85,7 +105,7 @@ def test_available_memory_is_capped_by_the_cgroup_limit(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- the estimates
-MODULES = ["fastfact.transforms", "fastfact.targets", "fastfact.operator", "fastfact.factorize._api"]
+MODULES = ["fastfact.transforms", "fastfact.targets", "fastfact.operator", "fastfact._validation"]
 RNG = np.random.default_rng(0)
 A_REAL, A_COMPLEX = RNG.standard_normal((512, 512)), RNG.standard_normal((512, 512)) * (1 + 1j)
 OP = ff.random_butterfly(512, seed=0)
