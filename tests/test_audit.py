@@ -21,17 +21,13 @@ OPEN_FINDINGS = {
     "bench/suite: noise values that print alike": _RUNNER,
     "bench/suite: monarch chain with a target that needs a power of two": _RUNNER,
     "bench/suite: perm search with a monarch size 9": _RUNNER,
-    "bench/suite: method option unknown": _RUNNER,
-    "bench/suite: method option of a wrong value": _RUNNER,
-    "bench/suite: iterative option 0": _RUNNER,
-    "bench/suite: peer option of a wrong value": _RUNNER,
     "bench/suite: method label shadows a method": _RUNNER,
     "bench/suite: header threads beyond the machine": _RUNNER,
     "bench/suite: header min_seconds NaN": _RUNNER,
     "bench/suite refused: binary garbage": _RUNNER,
     "bench/suite refused: not UTF-8": _RUNNER,
     "bench/run_suite resume of a finished run keeps its rows": _RUNNER,
-    "bench/fwht refused: strings": _RUNNER,  # fastfact.peers (moves to fastfact.impls)
+    "bench/fwht refused: strings": _RUNNER,  # fastfact.impls.fwht
 }
 
 

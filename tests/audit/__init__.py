@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ("operator", "structure", "files", "factorize", "bench", "cli")
+AREAS = ("operator", "structure", "files", "factorize", "resources", "bench", "cli")
 
 
 def all_cases(slow: bool = True) -> list:

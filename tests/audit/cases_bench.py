@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fastfact import peers
+from fastfact import impls
+from fastfact.impls.fwht import fwht
 from tests.audit.harness import CLEAR, CORRECT, CRYPTIC, LATE, SILENT_WRONG, custom, refuse
 
 HEADER = '[suite]\nname = "audit"\nrepeats = 5\nmin_seconds = 0.0001\n'
@@ -371,12 +372,13 @@ def _resume_finished():
 def _peer_cases():
     for what, x in [("not a power of two", np.ones(12)), ("3-D", np.ones((4, 2, 2))),
                     ("strings", np.array(["a"] * 4)), ("empty", np.ones(0))]:
-        yield refuse(f"bench/fwht refused: {what}", lambda x=x: peers.fwht(x), "x")
-    yield refuse("bench/get_peer unknown", lambda: peers.get_peer("fftw3"), "fftw3")
-    yield refuse("bench/get_peer None", lambda: peers.get_peer(None), "peer")
-    yield custom("bench/peers_status lists every peer", lambda: (
-        (CORRECT, "") if {p["name"] for p in peers.peers_status()} == set(peers.peer_names())
-        else (SILENT_WRONG, "peers missing from the status")))
+        yield refuse(f"bench/fwht refused: {what}", lambda x=x: fwht(x), "x")
+    yield refuse("bench/impls.get unknown", lambda: impls.get("apply", "fftw3"), "fftw3")
+    yield refuse("bench/impls.get None", lambda: impls.get("apply", None), "None")
+    yield refuse("bench/impls.get of an unknown kind", lambda: impls.get("train", "dense"), "train")
+    yield custom("bench/impls.status lists every implementation", lambda: (
+        (CORRECT, "") if {p["name"] for p in impls.status()} == set(impls.names())
+        else (SILENT_WRONG, "implementations missing from the status")))
 
 
 def cases():

@@ -236,16 +236,22 @@ PEER_FAULTS = {
 def _faulty_peer(fault: str) -> tuple[str, str]:
     """A registered apply peer that faults: the sweep must go on and record an error row."""
     body = PEER_FAULTS[fault]
-    body = body if body.startswith("return") else body + "\n        return X"
+    body = body if body.startswith("return") else body + "\n            return X"
     script = f'''
 import sys
-from fastfact import peers
-def prepare(transform, op, X, workers):
-    def run():
-        {body}
-    return peers.PeerApply(run)
-peers.register_peer(peers.Peer("faulty", "apply", "audit", transforms=("*",), prepare=prepare))
-import fastfact.bench.suite as suite_module
+from fastfact import impls
+class Faulty(impls.Implementation):
+    name = "faulty"
+    kind = "apply"
+    summary = "an apply peer that faults (audit)"
+    transforms = (impls.ANY_TRANSFORM,)
+    layout = "columns"
+    def prepare(self, case):
+        X = case.X
+        def run():
+            {body}
+        return impls.PreparedApply(run)
+impls.register(Faulty())
 from fastfact.cli import main
 sys.exit(main(sys.argv[1:]))
 '''
