@@ -40,6 +40,7 @@ def get_method(name: str) -> Callable:
 
 def method_workspace(name: str) -> float:
     """Peak memory of a registered method, in copies of the target in double precision."""
+    get_method(name)  # a ValueError naming the valid methods
     return _WORKSPACE[name]
 
 

@@ -310,7 +310,57 @@ def _fsmf_cases():
         yield refuse(f"fsmf/refused: {what}", call, name)
 
 
+def _registry_cases():
+    from fastfact.factorize import get_method, method_workspace, register_method
+
+    yield refuse("factorize/register_method under a taken name", lambda: register_method("als", lambda p: p),
+                 "als")
+    yield refuse("factorize/get_method unknown", lambda: get_method("newton"), "newton")
+    yield refuse("factorize/get_method of an int", lambda: get_method(3), "method")
+    yield refuse("factorize/method_workspace unknown", lambda: method_workspace("newton"), "newton")
+    yield compute("factorize/available_methods", ff.available_methods,
+                  lambda got: {"hierarchical", "als", "palm", "gradient"} <= set(got) or got)
+    yield compute("factorize/ConvergenceWarning when max_iter stops ALS", _warns,
+                  lambda got: got is True or got)
+    yield compute("factorize/two threads factorize at once", _threads, lambda got: got is True or got,
+                  timeout=120)
+
+
+def _warns():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ff.factorize(targets.hard(16, seed=0), "butterfly", method="als", max_iter=2, tol=1e-15)
+    return any(issubclass(w.category, ff.ConvergenceWarning) for w in caught) or "no ConvergenceWarning"
+
+
+def _threads():
+    import threading
+
+    A = targets.noisy(H16, 0.1, seed=3)
+    want = ff.factorize(A, "butterfly").rel_error
+    got, errors = [], []
+
+    def work(workers):
+        try:
+            for _ in range(10):
+                got.append(ff.factorize(A, "butterfly", workers=workers).rel_error)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in (1, None, 2, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        return f"a thread raised {errors[0]!r}"
+    return all(abs(g - want) < 1e-12 for g in got) or f"results differ: {sorted(set(got))[:3]}"
+
+
 def cases():
+    yield from _registry_cases()
     yield from _method_cases()
     yield from _bad_cases()
     yield from _fsmf_cases()

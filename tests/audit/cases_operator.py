@@ -7,6 +7,8 @@ empty, NaN/Inf) and checked against the dense product built entry by entry.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import tempfile
 import threading
 
@@ -295,8 +297,17 @@ def _derived_cases():
                   lambda got: got is True or got, timeout=60)
     yield compute("operator/repr", lambda: repr(OPS["generic 6x4"]),
                   lambda got: ("6x4" in got and "permuted" in got) or got)
+    yield compute("operator/pickle round trip", lambda: _pickled(OPS["generic 6x4"]),
+                  lambda got: close(got, dense(OPS["generic 6x4"])))
+    yield compute("operator/deepcopy", lambda: copy.deepcopy(OPS["dft16"]).to_dense(),
+                  lambda got: close(got, dense(OPS["dft16"])))
     yield either("operator/dft(2) @ [1, 2]", lambda: ff.dft(2) @ np.array([1.0, 2.0]),
                  lambda got: close(got, np.fft.fft([1.0, 2.0])), "N")
+
+
+def _pickled(op):
+    op @ np.ones(op.shape[1])  # with a plan cached
+    return pickle.loads(pickle.dumps(op)).to_dense()
 
 
 def _writes_refused(op):
