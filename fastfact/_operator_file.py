@@ -98,8 +98,8 @@ class _Reader:
     def headers(self, archive: zipfile.ZipFile) -> dict[str, _Header]:
         headers = {}
         for info in archive.infolist():
-            name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
-            if name not in _NAMES and not _TWIDDLE.fullmatch(name):
+            name = info.filename.removesuffix(".npy")
+            if name == info.filename or (name not in _NAMES and not _TWIDDLE.fullmatch(name)):
                 self.fail(f"unexpected member {name!r} (a KSOperator file holds "
                           f"{', '.join(_NAMES)} and twiddle_<k>)")
             if name in headers:

@@ -235,3 +235,12 @@ def test_values_the_operator_refuses_are_reported_with_the_file(tmp_path, saved_
     with pytest.raises(ValueError, match=r"repeats.npz' holds no valid KSOperator: perm must be a "
                                          r"permutation of range\(8\)"):
         KSOperator.load(path)
+
+
+def test_a_member_without_the_npy_suffix_is_unexpected(tmp_path, saved_arrays):
+    path = tmp_path / "bare.npz"
+    write_npz(path, saved_arrays)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("finite", b"")
+    with pytest.raises(ValueError, match="unexpected member 'finite'"):
+        KSOperator.load(path)
