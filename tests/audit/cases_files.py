@@ -121,6 +121,8 @@ def _load_cases():
         "out_perm not a permutation": lambda: _npz(variant(out_perm=np.ones(8, int))),
         "finite not bool": lambda: _npz(variant(finite=np.array(1.0))),
         "zip bomb in an extra member": lambda: _bomb("payload"),
+        "a member without .npy": lambda: _bare_member(_npz(base)),
+        "duplicate members": lambda: _duplicate_member(_npz(base)),
         "zip bomb as a twiddle": lambda: _bomb("twiddle_0"),
     }
     for what, make in hostile.items():
@@ -131,6 +133,21 @@ def _load_cases():
                   lambda got: close(got.to_dense(), ff.random_butterfly(8, seed=0).to_dense()))
     for what, path in [("None", None), ("an int", 3), ("a list", ["a.npz"])]:
         yield refuse(f"files/load(path={what})", lambda p=path: KSOperator.load(p), "path", "load")
+
+
+def _bare_member(path: Path) -> Path:
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("finite", b"")
+    return path
+
+
+def _duplicate_member(path: Path) -> Path:
+    import warnings
+
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "a") as archive:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        archive.writestr("twiddle_0.npy", b"")
+    return path
 
 
 def _write(data: bytes) -> Path:
