@@ -187,7 +187,7 @@ def test_parallel_kernels_match_serial(method):
 
 
 def test_method_workspace_names_the_valid_methods():
-    from fastfact.factorize import method_workspace
+    from fastfact.factorization import method_workspace
 
     assert method_workspace("hierarchical") == 1
     with pytest.raises(ValueError, match="unknown method 'newton'; available methods: als"):

@@ -222,7 +222,7 @@ def _apply_bytes(task: dict) -> int:
 
 def _factorize_bytes(task: dict) -> int:
     """Peak bytes of a factorization task: its largest method's workspace and the dense copies."""
-    from fastfact.factorize import method_workspace
+    from fastfact.factorization import method_workspace
 
     workspace = max(method_workspace(c["name"]) if c["row"]["impl"] == "fastfact" else _PEER_WORKSPACE
                     for c in task["contenders"])

@@ -191,9 +191,9 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     user_perm = perm
     if perm is None:
         perm = _warm_start_perm(options)
-    # memory: the method's workspace and a column-permuted copy, checked before A is copied
-    A = check_matrix(A, workspace=method_workspace(method) + (perm is not None),
-                     purpose=f"factorize(method={method!r})")
+    # memory, checked before A is copied: the method's workspace and a column-permuted copy (for
+    # perm, or for the bit-reversal check of a perm=None fit)
+    A = check_matrix(A, workspace=method_workspace(method) + 1, purpose=f"factorize(method={method!r})")
     out_dtype = A.dtype
     A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
     patterns = check_chain_for(chain, A.shape)

@@ -12,7 +12,7 @@ def register_method(name: str, fn: Callable | None = None, *, workspace: float =
     """Register ``fn`` under ``name``; usable as a decorator ``@register_method("als")``.
 
     ``workspace`` is the method's peak memory in copies of the target in double precision
-    (measured: tests/test_factorize_api.py checks it); :func:`fastfact.factorize` refuses a
+    (measured: tests/test_memory.py checks it); :func:`fastfact.factorize` refuses a
     target whose workspace exceeds the memory available.
     """
 
