@@ -15,7 +15,7 @@ _RUNNER = "issue 11, runner side (helper rel-a)"
 OPEN_FINDINGS = {
     "bench/suite: NaN noise": _RUNNER,
     "bench/suite: infinite noise": _RUNNER,
-    "bench/suite: noise values that print alike": _RUNNER,
+    "bench/suite: valid noise values that print alike": _RUNNER,
     "bench/suite: monarch chain with a target that needs a power of two": _RUNNER,
     "bench/suite: perm search with a monarch size 9": _RUNNER,
     "bench/suite: method label shadows a method": _RUNNER,

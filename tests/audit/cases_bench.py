@@ -45,6 +45,9 @@ def _suite_outcome(text: str, names: tuple[str, ...], valid: bool):
             return CRYPTIC, f"a valid suite was refused: {message}"
         named = str(path) in message and any(n in message for n in names)
         return (CLEAR if named else CRYPTIC), message[:300]
+    ids = [task["id"] for task in suite.tasks]
+    if len(set(ids)) != len(ids):
+        return SILENT_WRONG, f"{len(ids) - len(set(ids))} tasks share an id: a resume mixes them up"
     rows = [row for task in suite.tasks for row in execute(task)]
     failed = [row for row in rows if row.get("status") == "error"]
     if failed:
@@ -73,7 +76,6 @@ def _suite_cases():
         "noise as strings": (FACTORIZE + 'noise = ["0.1"]\n', "noise"),
         "seeds negative": (FACTORIZE + "seeds = [-1]\n", "seeds"),
         "seeds floats": (FACTORIZE + "seeds = [0.5]\n", "seeds"),
-        "noise values that print alike": (FACTORIZE + "noise = [0.1, 0.1000001]\n", "noise"),
         "monarch chain of a non-square size": (FACTORIZE.replace("[16]", "[32]") + 'chain = "monarch"\n',
                                                "sizes"),
         "monarch chain with a target that needs a power of two":
@@ -132,6 +134,7 @@ def _suite_cases():
         "monarch chain": (HEADER, FACTORIZE.replace('"hadamard"]', '"gaussian"]') + 'chain = "monarch"\n'),
         "factorize_time": (HEADER, FACTORIZE.replace("[[factorize]]", "[[factorize_time]]")),
         "an absent peer": (HEADER, APPLY + 'peers = ["pyfaust"]\n'),
+        "noise values that print alike": (HEADER, FACTORIZE + "noise = [0.1, 0.1000001]\n"),
         "unicode description": (unicode, APPLY),
     }
     for what, (header, body) in valid.items():
