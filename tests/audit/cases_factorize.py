@@ -17,7 +17,7 @@ import fastfact as ff
 from fastfact import targets
 from fastfact.factorization import fsmf
 from fastfact.patterns import ranked_pattern
-from tests.audit.harness import compute, either, refuse
+from tests.audit.harness import compute, either, in_threads, refuse
 from tests.audit.oracles import dense
 from tests.naive import dense_support, dto_optimum, split_optimum
 
@@ -344,24 +344,15 @@ def _warns():
 
 
 def _threads():
-    import threading
-
     A = targets.noisy(H16, 0.1, seed=3)
     want = ff.factorize(A, "butterfly").rel_error
-    got, errors = [], []
+    got = []
 
     def work(workers):
-        try:
-            for _ in range(10):
-                got.append(ff.factorize(A, "butterfly", workers=workers).rel_error)
-        except Exception as exc:  # reported below
-            errors.append(exc)
+        for _ in range(10):
+            got.append(ff.factorize(A, "butterfly", workers=workers).rel_error)
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in (1, None, 2, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(work, (1, None, 2, 1))
     if errors:
         return f"a thread raised {errors[0]!r}"
     return all(abs(g - want) < 1e-12 for g in got) or f"results differ: {sorted(set(got))[:3]}"

@@ -6,7 +6,6 @@ import io
 import os
 import stat
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
 
@@ -14,7 +13,17 @@ import numpy as np
 
 import fastfact as ff
 from fastfact import KSOperator
-from tests.audit.harness import CLEAR, CORRECT, CRYPTIC, DATA_LOSS, SILENT_WRONG, compute, custom, refuse
+from tests.audit.harness import (
+    CLEAR,
+    CORRECT,
+    CRYPTIC,
+    DATA_LOSS,
+    SILENT_WRONG,
+    compute,
+    custom,
+    in_threads,
+    refuse,
+)
 from tests.audit.oracles import close, dense
 
 OPERATORS = {
@@ -263,20 +272,12 @@ def _failed_write():
 def _concurrent_saves():
     path = _folder() / "op.npz"
     ops = [ff.random_butterfly(64, seed=s) for s in range(4)]
-    errors = []
 
     def save(op):
-        try:
-            for _ in range(5):
-                op.save(path)
-        except Exception as exc:  # reported below
-            errors.append(exc)
+        for _ in range(5):
+            op.save(path)
 
-    threads = [threading.Thread(target=save, args=(op,)) for op in ops]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(save, ops)
     if errors:
         return CRYPTIC, f"a concurrent save raised {errors[0]!r}"
     loaded = KSOperator.load(path)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import copy
 import pickle
 import tempfile
-import threading
 
 import numpy as np
 import scipy.sparse
 
 import fastfact as ff
 from fastfact import KSOperator, Pattern
-from tests.audit.harness import compute, either, refuse
+from tests.audit.harness import compute, either, in_threads, refuse
 from tests.audit.oracles import applies, close, dense, product
 
 RNG = np.random.default_rng(11)
@@ -327,20 +326,13 @@ def _perm_is_copy(op):
 def _threads(op):
     x = _random((op.shape[1], 32), np.complex128)
     want = product(op, x)
-    results, errors = [], []
+    results = []
 
-    def work():
-        try:
-            for _ in range(20):
-                results.append(close(op @ x, want))
-        except Exception as exc:  # reported below
-            errors.append(exc)
+    def work(_):
+        for _ in range(20):
+            results.append(close(op @ x, want))
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(work, range(4))
     if errors:
         return f"a thread raised {errors[0]!r}"
     return all(r is True for r in results) or "a thread got a wrong result"

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import resource
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -141,6 +142,25 @@ def run_case(case: Case) -> tuple[str, str]:
         except BaseException as exc:  # SystemExit and the like are crashes too
             return classify_error(case, exc)
         return classify_result(case, result)
+
+
+def in_threads(work, arguments) -> list[BaseException]:
+    """Run ``work(argument)`` for each of ``arguments`` in its own thread, all at once; the
+    exceptions they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(argument):
+        try:
+            work(argument)
+        except Exception as exc:  # reported to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(a,)) for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 # ---------------------------------------------------------------------------- the worker
