@@ -43,6 +43,11 @@ _COMPLEX_DRAW_BYTES = 8 + 8 + 16 + 16
 _GENERATOR_BYTES = 1 << 14
 
 
+# Peak bytes per real entry of a Haar-random orthogonal matrix while it is made: the Gaussian draw,
+# QR's copy and factors, Q times the phases and the cast (twice that for complex entries).
+_HAAR_BYTES = 40
+
+
 def _draw_bytes(complex_values: bool) -> int:
     """Peak bytes per entry of :func:`~fastfact.transforms.standard_gaussian`."""
     return _COMPLEX_DRAW_BYTES if complex_values else 8
@@ -200,6 +205,8 @@ def random_orthogonal(N: int, dtype=np.float64, seed=None) -> np.ndarray:
     N = check_positive_int("N", N)
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
+    check_memory(N * N * _HAAR_BYTES * (2 if dtype.kind == "c" else 1) + _GENERATOR_BYTES,
+                 f"random_orthogonal(N={N}, dtype={dtype})")
     return haar_orthogonal((N, N), dtype.kind == "c", rng).astype(dtype)
 
 
@@ -213,6 +220,6 @@ def permuted(A, seed=None) -> np.ndarray:
     >>> sorted(B.ravel().tolist())
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     """
-    A = check_matrix(A)
+    A = check_matrix(A, workspace=1.02, purpose="permuted")  # the result (2 %: its index vectors)
     rng = check_random_state(seed, "seed")
     return A[np.ix_(rng.permutation(A.shape[0]), rng.permutation(A.shape[1]))]

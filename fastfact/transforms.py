@@ -243,6 +243,11 @@ def _even_size(N) -> int:
     return int(N)
 
 
+# Peak bytes per entry of _trig: the integer products and their remainders, then the angles and
+# their cosines (memory estimates).
+_TRIG_BYTES = 24
+
+
 def _trig(N: int, rows: np.ndarray, cols: np.ndarray, kind: str) -> np.ndarray:
     """``2 cos(π m / 2N)`` (``kind="cos"``) or ``2 sin(…)`` with ``m = rows·cols`` reduced mod 4N."""
     angle = np.pi * (np.multiply.outer(rows, cols) % (4 * N)) / (2 * N)
@@ -263,6 +268,7 @@ def dct2_matrix(N: int) -> np.ndarray:
     True
     """
     N = _positive_size(N)
+    check_memory(_TRIG_BYTES * N * N, f"dct2_matrix(N={N})")
     return _trig(N, np.arange(N), 2 * np.arange(N) + 1, "cos")
 
 
@@ -278,6 +284,7 @@ def dst2_matrix(N: int) -> np.ndarray:
     True
     """
     N = _positive_size(N)
+    check_memory(_TRIG_BYTES * N * N, f"dst2_matrix(N={N})")
     return _trig(N, np.arange(1, N + 1), 2 * np.arange(N) + 1, "sin")
 
 
@@ -306,6 +313,12 @@ def _folded(matrix: np.ndarray, dtype) -> KSOperator:
     return KSOperator([left.astype(dtype), right.astype(dtype)], patterns, perm=perm)
 
 
+def _folded_bytes(N: int, dtype: np.dtype) -> int:
+    """Peak bytes of :func:`dct2` and :func:`dst2`: the dense matrix while it is computed, or the
+    matrix (float64) and the left factor's two copies (``N²/2`` entries each: cast, operator's)."""
+    return N * N * max(_TRIG_BYTES, 8 + dtype.itemsize + 4)
+
+
 def dct2(N: int, dtype=np.float64) -> KSOperator:
     """The DCT-II of :func:`dct2_matrix` as an exact product of two KS factors.
 
@@ -331,7 +344,9 @@ def dct2(N: int, dtype=np.float64) -> KSOperator:
     >>> bool(np.allclose(dct2(12) @ x, scipy.fft.dct(x, type=2)))
     True
     """
-    return _folded(dct2_matrix(_even_size(N)), check_dtype(dtype))
+    N, dtype = _even_size(N), check_dtype(dtype)
+    check_memory(_folded_bytes(N, dtype), f"dct2(N={N}, dtype={dtype})")
+    return _folded(dct2_matrix(N), dtype)
 
 
 def dst2(N: int, dtype=np.float64) -> KSOperator:
@@ -344,4 +359,6 @@ def dst2(N: int, dtype=np.float64) -> KSOperator:
     >>> bool(np.allclose(dst2(12) @ x, scipy.fft.dst(x, type=2)))
     True
     """
-    return _folded(dst2_matrix(_even_size(N)), check_dtype(dtype))
+    N, dtype = _even_size(N), check_dtype(dtype)
+    check_memory(_folded_bytes(N, dtype), f"dst2(N={N}, dtype={dtype})")
+    return _folded(dst2_matrix(N), dtype)

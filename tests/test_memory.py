@@ -23,6 +23,15 @@ HUGE = {  # sizes no machine holds: refused at once, naming the size
     "idft": (lambda: ff.idft(2**40), r"idft\(N=1099511627776"),
     "hadamard": (lambda: ff.hadamard(2**40), r"hadamard\(N=1099511627776"),
     "random_butterfly": (lambda: ff.random_butterfly(2**40, seed=0), r"random_butterfly\(N=1099511627776"),
+    "orthogonal_butterfly": (lambda: ff.orthogonal_butterfly(2**40, seed=0),
+                             r"orthogonal_butterfly\(N=1099511627776"),
+    "dct2": (lambda: ff.dct2(2**24), r"dct2\(N=16777216, dtype=float64\)"),
+    "dst2": (lambda: ff.dst2(2**24), r"dst2\(N=16777216, dtype=float64\)"),
+    "dct2_matrix": (lambda: ff.dct2_matrix(2**24), r"dct2_matrix\(N=16777216\)"),
+    "dst2_matrix": (lambda: ff.dst2_matrix(2**24), r"dst2_matrix\(N=16777216\)"),
+    "random_orthogonal": (lambda: targets.random_orthogonal(2**24), r"random_orthogonal\(N=16777216"),
+    "permuted of a broadcast A": (lambda: targets.permuted(np.broadcast_to(1.0, (2**24, 2**24))),
+                                  r"A of shape \(16777216, 16777216\) in permuted"),
     "hadamard_matrix": (lambda: ff.hadamard_matrix(2**24), r"hadamard_matrix\(N=16777216\)"),
     "dft_matrix": (lambda: ff.dft_matrix(2**24), r"dft_matrix\(N=16777216\)"),
     "to_dense": (lambda: ff.hadamard(2**18).to_dense(), r"to_dense\(\) of a 262144x262144 KSOperator"),
@@ -34,6 +43,9 @@ HUGE = {  # sizes no machine holds: refused at once, naming the size
     "factorize of a broadcast A": (
         lambda: ff.factorize(np.broadcast_to(1.0, (2**24, 2**24)), "butterfly"),
         r"A of shape \(16777216, 16777216\) in factorize\(method='hierarchical'\)"),
+    "recover_permutations of a broadcast A": (
+        lambda: ff.recover_permutations(np.broadcast_to(1.0, (2**20, 2**20))),
+        r"A of shape \(1048576, 1048576\) in recover_permutations\(strategy='nested'\)"),
     "op @ a broadcast batch": (
         lambda: ff.hadamard(1024) @ np.broadcast_to(1.0, (1024, 2**40)),
         r"applying the 1024x1024 operator to input of shape \(1024, 1099511627776\)"),
@@ -110,6 +122,7 @@ MODULES = ["fastfact.transforms", "fastfact.targets", "fastfact.operator", "fast
 RNG = np.random.default_rng(0)
 A_REAL, A_COMPLEX = RNG.standard_normal((512, 512)), RNG.standard_normal((512, 512)) * (1 + 1j)
 OP = ff.random_butterfly(512, seed=0)
+DFT_PERMUTED = targets.permuted(ff.dft_matrix(256)[:, ff.bit_reversal(256)], seed=0)
 # The peak is reached in the first iteration: a few keep the test fast.
 FEW_ITERATIONS = {"als": {"max_iter": 3}, "palm": {"max_iter": 3},
                   "gradient": {"adam_iter": 3, "lbfgs_iter": 3}}
@@ -121,6 +134,16 @@ CALLS = {
     "idft": lambda: ff.idft(2**12),
     "random_butterfly": lambda: ff.random_butterfly(2**12, seed=0),
     "random_butterfly complex64": lambda: ff.random_butterfly(2**12, dtype=np.complex64, seed=0),
+    "orthogonal_butterfly": lambda: ff.orthogonal_butterfly(2**12, seed=0),
+    "orthogonal_butterfly complex64": lambda: ff.orthogonal_butterfly(2**12, dtype=np.complex64, seed=0),
+    "dct2": lambda: ff.dct2(512),
+    "dst2 complex64": lambda: ff.dst2(512, dtype=np.complex64),
+    "dct2_matrix": lambda: ff.dct2_matrix(512),
+    "dst2_matrix": lambda: ff.dst2_matrix(512),
+    "random_orthogonal": lambda: targets.random_orthogonal(256, seed=0),
+    "random_orthogonal complex64": lambda: targets.random_orthogonal(256, dtype=np.complex64, seed=0),
+    "permuted": lambda: targets.permuted(A_REAL, seed=0),
+    "permuted of a strided A": lambda: targets.permuted(A_COMPLEX[:, ::2], seed=0),
     "hadamard_matrix": lambda: ff.hadamard_matrix(512),
     "dft_matrix": lambda: ff.dft_matrix(512),
     "to_dense": OP.to_dense,
@@ -138,6 +161,10 @@ CALLS = {
                                                       **FEW_ITERATIONS.get(method, {})))
        for method in ff.available_methods() for perm in (None, "bitrev")},
     "factorize float32": lambda: ff.factorize(A_REAL.astype(np.float32), "butterfly"),
+    "factorize perm unknown": lambda: ff.factorize(A_REAL, "butterfly", perm="unknown"),
+    "factorize complex perm unknown": lambda: ff.factorize(DFT_PERMUTED, "butterfly", perm="unknown"),
+    "recover_permutations": lambda: ff.recover_permutations(A_REAL, random_state=0),
+    "recover_permutations complex": lambda: ff.recover_permutations(DFT_PERMUTED, random_state=0),
 }
 
 

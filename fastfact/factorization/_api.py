@@ -24,7 +24,7 @@ from ._problem import Problem, check_chain_for
 from ._registry import get_method, method_workspace
 from ._result import Factorization, PermutationWarning, warn_unconverged
 from .hierarchical import hierarchical_twiddles, split_positions
-from .permutations import unknown_permutations
+from .permutations import NESTED_WORKSPACE, unknown_permutations
 
 # Below this many target entries the kernels run on one thread unless ``workers`` says otherwise:
 # thread start-up and waiting for a descheduled thread cost more than the work.
@@ -192,8 +192,11 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     if perm is None:
         perm = _warm_start_perm(options)
     # memory, checked before A is copied: the method's workspace and a column-permuted copy (for
-    # perm, or for the bit-reversal check of a perm=None fit)
-    A = check_matrix(A, workspace=method_workspace(method) + 1, purpose=f"factorize(method={method!r})")
+    # perm, or for the bit-reversal check of a perm=None fit), or the recovery of perm="unknown"
+    workspace = method_workspace(method) + 1
+    if isinstance(perm, str) and perm == "unknown":
+        workspace = max(workspace, NESTED_WORKSPACE)
+    A = check_matrix(A, workspace=workspace, purpose=f"factorize(method={method!r})")
     out_dtype = A.dtype
     A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
     patterns = check_chain_for(chain, A.shape)
