@@ -140,6 +140,10 @@ def _method_cases():
     A4 = targets.hard(4, seed=2)
     yield compute("factorize/hierarchical/6-tuple ranked chain", lambda: ff.factorize(A4, ranked),
                   checked(A4, [ranked_pattern(*p) for p in ranked], exact=True))
+    for method in ("als", "palm", "gradient"):  # rank-r junctions (docs/algorithms.md §5.1)
+        yield compute(f"factorize/{method}/6-tuple ranked chain", lambda m=method: ff.factorize(
+            A4, ranked, method=m, random_state=0, **FEW[m]),
+            checked(A4, [ranked_pattern(*p) for p in ranked], method=method))
     warm = ff.factorize(targets.noisy(H16, 0.1, seed=1), "butterfly")
     for method in ("als", "palm", "gradient"):  # ALS and PALM descend; Adam need not
         yield compute(f"factorize/{method}/warm start from hierarchical", lambda m=method: ff.factorize(
@@ -228,9 +232,6 @@ def _bad_cases():
         "order repeats": (lambda: ff.factorize(A, "butterfly", order=[0, 0, 1]), "order"),
         "order strings": (lambda: ff.factorize(A, "butterfly", order=["a", "b", "c"]), "order"),
         "orthonormalize str": (lambda: ff.factorize(A, "butterfly", orthonormalize="no"), "orthonormalize"),
-        "als on a ranked chain": (lambda: ff.factorize(targets.hard(4, seed=0), [(1, 2, 2, 2, 1, 2),
-                                                                                (2, 2, 2, 1, 2, 1)],
-                                                       method="als"), "als"),
     }
     for method, options in [("als", {}), ("palm", {}), ("gradient", {"iter": "adam_iter"})]:
         iteration = options.get("iter", "max_iter")
