@@ -233,12 +233,11 @@ PEER_FAULTS = {
 }
 
 
-def _faulty_peer(fault: str) -> tuple[str, str]:
-    """A registered apply peer that faults: the sweep must go on and record an error row."""
+def _faulty_peer_module(fault: str) -> str:
+    """A module that registers an apply peer ``faulty`` that faults on every call."""
     body = PEER_FAULTS[fault]
     body = body if body.startswith("return") else body + "\n            return X"
-    script = f'''
-import sys
+    return f'''
 from fastfact import impls
 class Faulty(impls.Implementation):
     name = "faulty"
@@ -252,31 +251,71 @@ class Faulty(impls.Implementation):
             {body}
         return impls.PreparedApply(run)
 impls.register(Faulty())
-from fastfact.cli import main
-sys.exit(main(sys.argv[1:]))
 '''
-    suite = _suite_file(HEADER + '[[apply]]\ntransforms = ["hadamard", "dft"]\nsizes = [16]\n'
-                                 'peers = ["faulty"]\n')
+
+
+_CLI = "import sys\nfrom fastfact.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def _bench_with_peer(script: str, env: dict) -> tuple[subprocess.Popen, Path, str]:
+    suite = _suite_file(HEADER + 'task_timeout = 20\n[[apply]]\ntransforms = ["hadamard", "dft"]\n'
+                                 'sizes = [16]\npeers = ["faulty"]\n')
     out = _folder() / "run"
     arguments = ["bench", "--suite", str(suite), "--out", str(out), "--quiet"]
     process = subprocess.Popen([sys.executable, "-c", script, *arguments], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=_folder())
+                               stderr=subprocess.PIPE, text=True, cwd=_folder(), env=env)
     try:
-        _, err = process.communicate(timeout=90)
+        _, err = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
-        return HANG, f"a {fault} in a peer hung the sweep (no per-task timeout)"
+        err = None
+    return process, out, err
+
+
+def _faulty_peer(fault: str) -> tuple[str, str]:
+    """A peer that faults, registered in every process (a ``sitecustomize`` on ``PYTHONPATH``, as
+    the runner's worker processes build their own registry): the sweep must go on, record an error
+    row for the peer and keep fastfact's own timings."""
+    site = _folder()
+    (site / "audit_faulty_peer.py").write_text(_faulty_peer_module(fault))
+    (site / "sitecustomize.py").write_text("import audit_faulty_peer  # noqa: F401\n")
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    process, out, err = _bench_with_peer(_CLI, {**os.environ, "PYTHONPATH": path})
+    if err is None:
+        return HANG, f"a {fault} in a peer hung the sweep (past the task timeout)"
     if not (out / "rows.csv").exists():
         return CRASH, f"a {fault} in a peer stopped the sweep before any row: {err.strip()[-200:]}"
     rows = _rows(out)
     tasks = {row["task"] for row in rows}
     fastfact_rows = [r for r in rows if r["impl"] == "fastfact" and r["status"] == "ok"]
+    faulty_errors = [r for r in rows if "faulty" in r["impl"] and r["status"] == "error"]
     if len(tasks) < 2:
         return CRASH, f"a {fault} in a peer stopped the sweep (exit {process.returncode})"
     if len({r["task"] for r in fastfact_rows}) < 2:
-        return DATA_LOSS, f"a {fault} in a peer lost fastfact's own timings"
+        return DATA_LOSS, f"a {fault} in a peer lost fastfact's own timings: " + "; ".join(
+            f"{r['impl']}: {r['status']} {r['error'][:120]}" for r in rows)
+    if len(faulty_errors) < 2:
+        return SILENT_WRONG, f"a {fault} in a peer left no error row for it"
     return CORRECT, ""
+
+
+def _peer_registered_in_the_caller_only() -> tuple[str, str]:
+    """``impls.register`` in the calling script only (docs/benchmarking.md: define ``prepare``,
+    ``register`` it): the peer must run, or the suite be refused at load naming it."""
+    script = _faulty_peer_module("wrong shape").replace("return X[:-1]", "return X.copy()") + _CLI
+    process, out, err = _bench_with_peer(script, dict(os.environ))
+    if err is None:
+        return HANG, "no answer within 120 s"
+    if process.returncode != 0 and not (out / "rows.csv").exists():
+        return _refusal(process.returncode, "", err, ("faulty",))
+    rows = _rows(out)
+    peer = [r for r in rows if "faulty" in r["impl"]]
+    if peer and all(r["status"] == "error" for r in rows):
+        return LATE, (f"loaded, then every task failed and fastfact bench exited {process.returncode}: "
+                      f"{peer[0]['error'][:160]}")
+    ok = [r for r in rows if r["impl"] == "faulty" and r["status"] == "ok"]
+    return (CORRECT, "") if len(ok) == 2 else (SILENT_WRONG, f"rows: {[r['impl'] for r in rows]}")
 
 
 def _argument_cases():
@@ -331,3 +370,5 @@ def cases():
     yield custom("cli/a suite whose every task fails", _failing_task, **slow)
     for fault in PEER_FAULTS:
         yield custom(f"cli/a peer that faults: {fault}", lambda f=fault: _faulty_peer(f), **slow)
+    yield custom("cli/a peer registered in the calling process only", _peer_registered_in_the_caller_only,
+                 **slow)
