@@ -15,7 +15,6 @@ _RUNNER = "issue 11, runner side (helper rel-a)"
 OPEN_FINDINGS = {
     "bench/suite: NaN noise": _RUNNER,
     "bench/suite: infinite noise": _RUNNER,
-    "bench/suite: valid noise values that print alike": _RUNNER,
     "bench/suite: monarch chain with a target that needs a power of two": _RUNNER,
     "bench/suite: perm search with a monarch size 9": _RUNNER,
     "bench/suite: method label shadows a method": _RUNNER,
@@ -23,7 +22,6 @@ OPEN_FINDINGS = {
     "bench/suite: header min_seconds NaN": _RUNNER,
     "bench/suite refused: binary garbage": _RUNNER,
     "bench/suite refused: not UTF-8": _RUNNER,
-    "bench/run_suite resume of a finished run keeps its rows": _RUNNER,
     "bench/fwht refused: strings": _RUNNER,  # fastfact.impls.fwht
 }
 
