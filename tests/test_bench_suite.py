@@ -215,7 +215,8 @@ def test_task_timeout_setting(tmp_path):
 
 @pytest.mark.parametrize(("body", "message"), [
     ('[[apply]]\ntransforms = ["hadamard"]\nsizes = [16, 1000]\n',
-     r"\[\[apply\]\] #1.sizes: N = 1000 is not valid for the butterfly chain: N must be a power of two"),
+     r"\[\[apply\]\] #1.sizes: N = 1000 is not valid for the hadamard transform \(butterfly chain\): "
+     r"N must be a power of two"),
     ('[[factorize]]\ntargets = ["gaussian"]\nmethods = ["hierarchical"]\nsizes = [48]\n',
      r"\[\[factorize\]\] #1.sizes: N = 48 is not valid for the butterfly chain: N must be a power"),
     ('[[factorize]]\ntargets = ["gaussian"]\nmethods = ["hierarchical"]\nsizes = [32]\n'
@@ -254,3 +255,22 @@ def test_the_estimate_counts_the_dense_peer_and_the_method(tmp_path, monkeypatch
     _suite(tmp_path, factorize + '["hierarchical"]\n')
     with pytest.raises(SuiteError, match="method als"):
         _suite(tmp_path, factorize + '["als"]\n')
+
+
+def test_random_monarch_sizes_are_checked_against_the_monarch_chain(tmp_path):
+    """Audit: sizes were checked against the butterfly chain for every transform (N = 32 loaded,
+    then its random-monarch task failed)."""
+    with pytest.raises(SuiteError, match=r"\[\[apply\]\] #1.sizes: N = 32 is not valid for the "
+                                         r"random-monarch transform \(monarch chain\)"):
+        _suite(tmp_path, '[[apply]]\ntransforms = ["hadamard", "random-monarch"]\nsizes = [16, 32]\n')
+    _suite(tmp_path, '[[apply]]\ntransforms = ["random-monarch"]\nsizes = [16, 64]\n')
+
+
+def test_the_apply_estimate_counts_the_transform_s_own_twiddles(tmp_path, monkeypatch):
+    """A Monarch of N = 2^20 has 2 N √N = 2^31 twiddles (not the butterfly's 2 N log2 N)."""
+    from fastfact import _validation
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: (10 * 2**30, 20 * 2**30))
+    _suite(tmp_path, '[[apply]]\ntransforms = ["random-butterfly"]\nsizes = [1048576]\n')
+    with pytest.raises(SuiteError, match=r"task apply#1/random-monarch/N=1048576.* needs about"):
+        _suite(tmp_path, '[[apply]]\ntransforms = ["random-monarch"]\nsizes = [1048576]\n')

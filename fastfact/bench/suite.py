@@ -35,6 +35,7 @@ from fastfact import impls
 from fastfact._validation import FLOAT_DTYPES, check_memory
 from fastfact.bench import workloads
 from fastfact.bench._tables import TableChecker
+from fastfact.bench._task_size import apply_bytes, factorize_bytes, transform_chain
 from fastfact.bench.results import COLUMNS
 
 if sys.version_info >= (3, 11):
@@ -191,44 +192,6 @@ _SWEEP_KEYS = {
 _SWEEP_KEYS["factorize_time"] = _SWEEP_KEYS["factorize"]
 _SETTINGS = {"repeats": 5, "min_seconds": 0.005, "threads": 1, "seed": 0}  # task settings
 
-# Memory estimates of tasks (upper bounds: every entry counted as complex128).
-_ENTRY_BYTES = 16
-# Dense N×N arrays a factorization task holds besides the method's workspace: the target while it
-# is built and noised, then the target, the product of the factors and their difference.
-_FACTORIZE_DENSE_COPIES = 4
-# Peak bytes per entry of the batch of an exact apply reference (fastfact.bench.references).
-_REFERENCE_BYTES = 160
-# Workspace of a factorize peer, in dense copies of the target (fastfact's methods declare theirs).
-_PEER_WORKSPACE = 4.0
-
-
-def _apply_bytes(task: dict) -> int:
-    """Peak bytes of an apply task: the operator and its plan, the batch with every
-    implementation's copies and outputs, the exact reference (at most MAX_REFERENCE_ENTRIES
-    entries; the exact Hadamard's integer limbs take 133 bytes an entry) and the dense matrix of
-    the dense peer."""
-    from fastfact.bench.references import MAX_REFERENCE_ENTRIES
-    from fastfact.impls.dense import DENSE_MAX_BYTES
-
-    N, batch = task["N"], task["batch"]
-    twiddles = 2 * N * (N.bit_length() - 1)
-    names = [c["name"] for c in task["contenders"]]
-    reference = _REFERENCE_BYTES * N * batch if N * batch <= MAX_REFERENCE_ENTRIES else 0
-    dense = 0
-    if "dense" in names and N * N * _ENTRY_BYTES <= DENSE_MAX_BYTES:
-        dense = 2 * N * N * _ENTRY_BYTES  # (a larger one the dense peer refuses unallocated)
-    return _ENTRY_BYTES * (3 * twiddles + N * batch * (4 + 2 * len(names))) + reference + dense
-
-
-def _factorize_bytes(task: dict) -> int:
-    """Peak bytes of a factorization task: its largest method's workspace and the dense copies."""
-    from fastfact.factorization import method_workspace
-
-    workspace = max(method_workspace(c["name"]) if c["row"]["impl"] == "fastfact" else _PEER_WORKSPACE
-                    for c in task["contenders"])
-    return int(_ENTRY_BYTES * task["N"] ** 2 * (workspace + _FACTORIZE_DENSE_COPIES))
-
-
 def _number_text(value) -> str:
     """``value`` in a task id: the short ``g`` form where it is exact (``0.1``, ``1e-05``),
     else ``repr`` (``0.1000001``), so that distinct values never share an id."""
@@ -239,14 +202,16 @@ def _number_text(value) -> str:
 class _Validator(TableChecker):
     """Checks a parsed suite document; every error names the file and the key."""
 
-    def sizes(self, table, where, chain: str) -> list[int]:
-        """The ``sizes`` of a sweep, each one valid for ``chain``."""
+    def sizes(self, table, where, chains: dict[str, str]) -> list[int]:
+        """The ``sizes`` of a sweep, each one valid for every chain of ``chains`` (``{what the
+        message calls it: chain name}``)."""
         sizes = self.positive_ints(table, "sizes", where, minimum=2)
-        for N in sizes:
-            try:
-                workloads.CHAINS[chain](N)
-            except ValueError as exc:
-                self.fail(f"{where}.sizes", f"N = {N} is not valid for the {chain} chain: {exc}")
+        for what, chain in chains.items():
+            for N in sizes:
+                try:
+                    workloads.CHAINS[chain](N)
+                except ValueError as exc:
+                    self.fail(f"{where}.sizes", f"N = {N} is not valid for {what}: {exc}")
         return sizes
 
     def check_memory(self, tasks: list[dict], where: str, estimate, describe) -> None:
@@ -314,7 +279,8 @@ class _Validator(TableChecker):
     def apply_tasks(self, sweep: dict, where: str, prefix: str, settings: dict) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS["apply"], {"transforms", "sizes"})
         transforms = self.names(sweep, "transforms", where, workloads.TRANSFORMS, "transform")
-        sizes = self.sizes(sweep, where, "butterfly")  # every transform is a butterfly
+        sizes = self.sizes(sweep, where, {f"the {t} transform ({transform_chain(t)} chain)":
+                                          transform_chain(t) for t in transforms})
         batches = self.positive_ints(sweep, "batches", where, [1])
         dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
         known = dict.fromkeys(impls.names("apply"))
@@ -335,7 +301,7 @@ class _Validator(TableChecker):
                     "kind": "apply", "transform": transform, "N": N, "batch": batch,
                     "dtype": dtype, "contenders": contenders, **settings,
                 })
-        self.check_memory(tasks, where, _apply_bytes, lambda task: "implementations: " + ", ".join(
+        self.check_memory(tasks, where, apply_bytes, lambda task: "implementations: " + ", ".join(
             c["name"] for c in task["contenders"]))
         return tasks
 
@@ -351,7 +317,7 @@ class _Validator(TableChecker):
         noise_model = self.name(sweep, "noise_model", where, workloads.NOISE_MODELS,
                                 "noise model", "relative")
         chain = self.name(sweep, "chain", where, workloads.CHAINS, "chain", "butterfly")
-        sizes = self.sizes(sweep, where, chain)
+        sizes = self.sizes(sweep, where, {f"the {chain} chain": chain})
         perm = sweep.get("perm")
         if perm is not None and perm not in PERMS:
             self.fail(f"{where}.perm", f"must be one of {', '.join(PERMS)}, got {perm!r}")
@@ -369,7 +335,7 @@ class _Validator(TableChecker):
             else:  # all methods in one task: timed interleaved, relative to the first
                 tasks.append({**params, "id": f"{prefix}/{key}",
                               "contenders": [methods[label].as_dict(label) for label in labels]})
-        self.check_memory(tasks, where, _factorize_bytes, lambda task: "method " + ", ".join(
+        self.check_memory(tasks, where, factorize_bytes, lambda task: "method " + ", ".join(
             c["label"] for c in task["contenders"]))
         return tasks
 
