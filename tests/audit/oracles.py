@@ -57,7 +57,7 @@ def product(op, x, rows: bool = False):
 
 
 def result_dtype(op, x) -> np.dtype:
-    """``result_type(op.dtype, x's compute dtype)``: the dtype rule of DESIGN.md."""
+    """``result_type(op.dtype, x's compute dtype)``: the dtype rule of docs/architecture.md."""
     from fastfact._validation import compute_dtype
 
     return np.result_type(op.dtype, compute_dtype(np.asarray(x).dtype, "x"))
