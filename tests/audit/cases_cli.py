@@ -113,11 +113,28 @@ def _compare(folder: Path) -> tuple[str, str]:
     return CORRECT, ""
 
 
-def _kill_then_resume(delay: float, sig=signal.SIGKILL) -> tuple[str, str]:
+def _saved_rows(out: Path) -> int:
+    """Rows in ``out``'s rows.csv (-1: no meta.json yet)."""
+    if not (out / "meta.json").exists():
+        return -1
+    try:
+        return max(0, (out / "rows.csv").read_text().count("\n") - 1)
+    except OSError:
+        return 0
+
+
+def _kill_then_resume(delay: float, sig=signal.SIGKILL, after_rows: int | None = None) -> tuple[str, str]:
+    """Kill a run ``delay`` seconds after its start, or once it saved ``after_rows`` rows (0: once
+    meta.json is written; the same point under any load), then resume it."""
     out = _folder() / "run"
     suite = _suite_file()
     process = _start("bench", "--suite", suite, "--out", out, "--quiet")
-    time.sleep(delay)
+    if after_rows is None:
+        time.sleep(delay)
+    else:
+        deadline = time.monotonic() + COMMAND_TIMEOUT
+        while process.poll() is None and _saved_rows(out) < after_rows and time.monotonic() < deadline:
+            time.sleep(0.01)
     process.send_signal(sig)
     process.communicate(timeout=COMMAND_TIMEOUT)
     saved = (out / "rows.csv").exists() or (out / "meta.json").exists()
@@ -366,6 +383,9 @@ def cases():
     for number, delay in enumerate([0.3, 1.0, 2.0, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 12.0, 15.0, 20.0], 1):
         yield custom(f"cli/SIGKILL #{number} at {delay} s then --resume",
                      lambda d=delay: _kill_then_resume(d), **slow)
+    for rows in (0, 1, 5, 12, 25, 40, 49):
+        yield custom(f"cli/SIGKILL after {rows} saved rows then --resume",
+                     lambda r=rows: _kill_then_resume(0.0, after_rows=r), **slow)
     yield custom("cli/SIGTERM then --resume", lambda: _kill_then_resume(4.0, signal.SIGTERM), **slow)
     yield custom("cli/Ctrl-C", _interrupt, **slow)
     yield custom("cli/two runs into one --out", _concurrent, **slow)
