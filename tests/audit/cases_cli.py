@@ -152,7 +152,10 @@ def _kill_then_resume(delay: float, sig=signal.SIGKILL, after_rows: int | None =
 def _interrupt() -> tuple[str, str]:
     out = _folder() / "run"
     process = _start("bench", "--suite", _suite_file(), "--out", out, "--quiet")
-    time.sleep(6)
+    # once a row is saved (a fixed delay could land, under load, before anything is: nothing to resume)
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    while process.poll() is None and _saved_rows(out) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=COMMAND_TIMEOUT)
     if "Traceback" in err:
