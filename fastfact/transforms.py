@@ -79,11 +79,15 @@ def hadamard(N: int, dtype=np.float64) -> KSOperator:
     True
     """
     dtype = check_dtype(dtype)
-    chain = butterfly_chain(N)
-    # (the broadcast 2x2 blocks are only copied once)
-    check_memory(_butterfly_bytes(chain, dtype.itemsize), f"hadamard(N={N}, dtype={dtype})")
+    chain = butterfly_chain(N)  # (no memory check: the operator stores one 2 × 2 block a factor)
     h2 = np.array([[1, 1], [1, -1]], dtype=dtype)
     return KSOperator([np.broadcast_to(h2, p.twiddle_shape) for p in chain], chain)
+
+
+def _compact_dft_bytes(N: int, dtype: np.dtype) -> int:
+    """Peak bytes of :func:`dft` and :func:`idft`: one block of each factor (``4 N`` entries in
+    all) in complex128, its cast and the operator's copy, and the permutation and its inverse."""
+    return 4 * N * (32 + dtype.itemsize) + 16 * N
 
 
 def _dft_twiddles(N: int, dtype, inverse: bool = False) -> list[np.ndarray]:
@@ -133,7 +137,7 @@ def dft(N: int, dtype=np.complex128) -> KSOperator:
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
     chain = butterfly_chain(N)  # validates N
-    check_memory(_butterfly_bytes(chain, 16 + dtype.itemsize), f"dft(N={N}, dtype={dtype})")
+    check_memory(_compact_dft_bytes(N, dtype), f"dft(N={N}, dtype={dtype})")
     return KSOperator(_dft_twiddles(N, dtype), chain, perm=bit_reversal(N))
 
 
@@ -149,7 +153,7 @@ def idft(N: int, dtype=np.complex128) -> KSOperator:
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
     chain = butterfly_chain(N)  # validates N
-    check_memory(_butterfly_bytes(chain, 16 + dtype.itemsize), f"idft(N={N}, dtype={dtype})")
+    check_memory(_compact_dft_bytes(N, dtype), f"idft(N={N}, dtype={dtype})")
     return KSOperator(_dft_twiddles(N, dtype, inverse=True), chain,
                       perm=bit_reversal(N))
 

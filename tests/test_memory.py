@@ -21,7 +21,6 @@ from fastfact import targets
 HUGE = {  # sizes no machine holds: refused at once, naming the size
     "dft": (lambda: ff.dft(2**40), r"dft\(N=1099511627776, dtype=complex128\)"),
     "idft": (lambda: ff.idft(2**40), r"idft\(N=1099511627776"),
-    "hadamard": (lambda: ff.hadamard(2**40), r"hadamard\(N=1099511627776"),
     "random_butterfly": (lambda: ff.random_butterfly(2**40, seed=0), r"random_butterfly\(N=1099511627776"),
     "orthogonal_butterfly": (lambda: ff.orthogonal_butterfly(2**40, seed=0),
                              r"orthogonal_butterfly\(N=1099511627776"),
@@ -130,8 +129,6 @@ FEW_ITERATIONS = {"als": {"max_iter": 3}, "palm": {"max_iter": 3},
                   "gradient": {"adam_iter": 3, "lbfgs_iter": 3},
                   "gradient-bp": {"adam_iter": 3, "lbfgs_steps": 3}, "als-debut": {"iterations": 2}}
 CALLS = {
-    "hadamard": lambda: ff.hadamard(2**12),
-    "hadamard float32": lambda: ff.hadamard(2**12, dtype=np.float32),
     "dft": lambda: ff.dft(2**12),
     "dft complex64": lambda: ff.dft(2**12, dtype=np.complex64),
     "idft": lambda: ff.idft(2**12),
