@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import os
 import sys
 
 import numba
@@ -93,17 +94,29 @@ def as_kernel_array(array: np.ndarray, dtype) -> np.ndarray:
     return np.require(array, dtype=dtype, requirements=("C", "A", "W"))
 
 
-def check_matrix(A, name: str = "A") -> np.ndarray:
+def check_matrix(A, name: str = "A", workspace: float = 0.0, purpose: str = "") -> np.ndarray:
     """``A`` as a finite non-empty 2-D matrix in its compute dtype and the kernels' layout.
 
     No copy is made when ``A`` already is one; the factorization methods never write into it.
+    The memory check covers the copy (a broadcast ``A`` is only its strides) and ``workspace``:
+    the copies of ``A`` in double precision that ``purpose`` (the caller, for the message)
+    allocates next (a single-precision ``A`` is first cast to double: one more), so that nothing
+    is copied when they cannot all fit.
     """
     A = as_array(A, name)
     if A.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {A.shape}")
     if 0 in A.shape:
         raise ValueError(f"{name} must be non-empty, got shape {A.shape}")
-    A = as_kernel_array(A, compute_dtype(A.dtype, name))
+    dtype = compute_dtype(A.dtype, name)
+    copied = not (A.dtype == dtype and A.flags.c_contiguous and A.flags.aligned and A.flags.writeable)
+    double = double_precision(dtype)
+    if workspace and double != dtype:
+        workspace += 1
+    # the copy in the kernels' layout, the finiteness mask and the caller's workspace
+    needed = A.size * (dtype.itemsize * copied + 1 + workspace * double.itemsize)
+    check_memory(int(needed), f"{name} of shape {A.shape}" + (f" in {purpose}" if purpose else ""))
+    A = as_kernel_array(A, dtype)
     if not np.isfinite(A).all():
         bad = np.argwhere(~np.isfinite(A))[0]
         raise ValueError(
@@ -284,3 +297,104 @@ def parallel_threads(work: int, min_work: int, workers=None) -> int:
     if workers is not None:
         return workers
     return numba.get_num_threads() if work >= min_work else 1
+
+
+# ---------------------------------------------------------------------- memory
+# Calls needing less than this are never refused, and /proc is not read for them: the check costs
+# nothing where it cannot matter.
+MEMORY_CHECK_FLOOR = 1 << 28  # 256 MiB
+
+
+def _meminfo() -> dict[str, int]:
+    """``/proc/meminfo`` in bytes (empty where there is none)."""
+    try:
+        with open("/proc/meminfo") as file:
+            lines = file.readlines()
+    except OSError:
+        return {}
+    info = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        fields = value.split()
+        if fields and fields[0].isdigit():
+            info[key] = int(fields[0]) * (1024 if fields[1:] == ["kB"] else 1)
+    return info
+
+
+def _cgroup_headroom() -> int | None:
+    """Bytes left under this process's cgroup memory limit (v2, else v1), or None when unlimited."""
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            with open(f"/sys/fs/cgroup/{limit_file}") as file:
+                limit = file.read().strip()
+            with open(f"/sys/fs/cgroup/{usage_file}") as file:
+                usage = int(file.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 1 << 60:  # v1 writes "unlimited" as a huge number
+            return max(int(limit) - usage, 0)
+        return None
+    return None
+
+
+def available_memory() -> tuple[int | None, int | None]:
+    """``(available, total)`` bytes of memory on this machine (None where it cannot be read).
+
+    ``available`` is what can still be allocated without swapping: ``MemAvailable`` of
+    /proc/meminfo, or free physical pages from ``os.sysconf`` where there is no /proc, capped
+    by what the container's cgroup limit leaves.
+    """
+    info = _meminfo()
+    available, total = info.get("MemAvailable"), info.get("MemTotal")
+    if available is None:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            page = os.sysconf("SC_PAGE_SIZE")
+            available = os.sysconf("SC_AVPHYS_PAGES") * page
+            total = os.sysconf("SC_PHYS_PAGES") * page
+    headroom = _cgroup_headroom()
+    if headroom is not None:
+        available = headroom if available is None else min(available, headroom)
+    return available, total
+
+
+def format_bytes(count: float) -> str:
+    """``count`` bytes in binary units, three significant digits.
+
+    Examples
+    --------
+    >>> format_bytes(1000), format_bytes(3 * 2**29), format_bytes(2**50)
+    ('1000 B', '1.5 GiB', '1 PiB')
+    """
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if count < 1024 or unit == "PiB":
+            return f"{count:.0f} {unit}" if count >= 100 else f"{count:.3g} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def check_memory(needed: int, what: str) -> None:
+    """Refuse, before allocating anything, work needing more memory than this machine has.
+
+    Parameters
+    ----------
+    needed : int
+        Estimated peak bytes the work allocates (its arrays and temporaries).
+    what : str
+        The work, as the message names it (``"dft(N=67108864)"``): the argument that sets
+        the size should appear in it.
+
+    Raises
+    ------
+    MemoryError
+        When ``needed`` exceeds the available memory (see :func:`available_memory`); the
+        message gives both. Nothing is refused below ``MEMORY_CHECK_FLOOR`` or where the
+        available memory cannot be read.
+    """
+    if needed < MEMORY_CHECK_FLOOR:
+        return
+    available, total = available_memory()
+    if available is not None and needed > available:
+        of_total = f" of {format_bytes(total)}" if total else ""
+        raise MemoryError(f"{what} needs about {format_bytes(needed)} of memory, but this machine "
+                          f"has {format_bytes(available)} available{of_total}")

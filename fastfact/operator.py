@@ -9,13 +9,12 @@ optional column permutation (``P x = x[perm]``) and ``Q`` the optional row permu
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fastfact import _operator_file
 from fastfact._kernels.packing import compact
 from fastfact._kernels.plan import Plan
 from fastfact._validation import (
@@ -23,6 +22,7 @@ from fastfact._validation import (
     as_kernel_array,
     check_bool,
     check_dtype,
+    check_memory,
     check_permutation,
     check_positive_int,
     check_workers,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["KSOperator"]
 
-_FORMAT_VERSION = 1
 
 
 
@@ -121,6 +120,8 @@ class KSOperator:
                     f"(a, d, b, c) = {pattern.twiddle_shape}"
                 )
             tw = _stored(tw, dtype)
+            if np.may_share_memory(tw, arrays[ell]):
+                tw = tw.copy()  # the caller's own array: it stays writable, the operator unchanged
             if check_finite and not np.isfinite(compact(tw)).all():
                 raise ValueError(
                     f"twiddles[{ell}] contains NaN or Inf; pass finite values "
@@ -239,6 +240,9 @@ class KSOperator:
     def to_dense(self) -> np.ndarray:
         """The represented matrix as a dense array (applies the operator to the identity).
 
+        Raises ``MemoryError`` before allocating when the matrix (and the identity it is computed
+        from) would not fit in the memory available.
+
         Examples
         --------
         >>> from fastfact import hadamard
@@ -246,7 +250,10 @@ class KSOperator:
         array([[ 1.,  1.],
                [ 1., -1.]])
         """
-        return self.apply(np.eye(self.shape[1], dtype=self._dtype))
+        m, n = self.shape
+        check_memory(self._dtype.itemsize * n * n + self._apply_bytes(n, self._dtype, False),
+                     f"to_dense() of a {m}x{n} KSOperator")
+        return self.apply(np.eye(n, dtype=self._dtype))
 
     def aslinearoperator(self) -> scipy.sparse.linalg.LinearOperator:
         """A ``scipy.sparse.linalg.LinearOperator`` with fast matvec, matmat and rmatvec.
@@ -277,6 +284,16 @@ class KSOperator:
                                                       self._perm, _inverse(self._out_perm)))
         return plan
 
+    def _apply_bytes(self, batch: int, dtype: np.dtype, copy_input: bool) -> int:
+        """Peak bytes of an application to ``batch`` vectors in ``dtype`` (memory checks): the
+        input's contiguous copy, the output (and its row-permuted copy), the generic passes'
+        buffers, the plan's packed twiddles and index vectors."""
+        m, n = self.shape
+        radix2 = all(p.b == 2 and p.c == 2 for p in self._patterns)
+        rows = n * copy_input + m * (1 + (self._out_perm is not None)) + (
+            0 if radix2 else 2 * max(max(p.shape) for p in self._patterns))
+        return dtype.itemsize * (batch * rows + self.nnz) + 32 * (m + n)
+
     def _prepare(self, x, axis: int):
         x = as_array(x, "input")
         dtype = np.result_type(self._dtype, compute_dtype(x.dtype, "input"))
@@ -290,6 +307,10 @@ class KSOperator:
             expected = f"({n_in},) or " + (f"({n_in}, batch)" if axis == 0 else f"(batch, {n_in})")
             raise ValueError(f"input of shape {x.shape} does not match the operator of shape "
                              f"{self.shape}: expected {expected}")
+        copied = not (x.dtype == dtype and x.flags.c_contiguous and x.flags.aligned
+                      and x.flags.writeable)
+        check_memory(self._apply_bytes(x.size // n_in, dtype, copied),
+                     f"applying the {self.shape[0]}x{n_in} operator to input of shape {x.shape}")
         return as_kernel_array(x, dtype), dtype
 
     def apply(self, x, workers=None, *, out=None) -> np.ndarray:
@@ -403,6 +424,11 @@ class KSOperator:
     def save(self, path) -> None:
         """Write the operator to an ``.npz`` file (exact round trip with :meth:`load`).
 
+        The file is written to a temporary file next to ``path`` and renamed over it, so a
+        failed save leaves ``path`` as it was and no temporary file behind. It records whether
+        every twiddle is finite: a file saved from an operator built with ``check_finite=False``
+        and holding NaN or Inf loads again as such, while NaN or Inf in any other file is refused.
+
         Examples
         --------
         >>> import os, tempfile
@@ -414,50 +440,42 @@ class KSOperator:
         >>> bool(np.array_equal(op.to_dense(), dft(16).to_dense()))
         True
         """
+        path = _operator_file.as_path(path, "save")
         arrays = {f"twiddle_{ell}": t for ell, t in enumerate(self._twiddles)}
         arrays["patterns"] = np.array([tuple(p) for p in self._patterns], dtype=np.int64)
-        arrays["format_version"] = np.array(_FORMAT_VERSION)
+        arrays["format_version"] = np.array(_operator_file.FORMAT_VERSION)
+        arrays["finite"] = np.array(all(np.isfinite(t).all() for t in self._twiddles))
         if self._perm is not None:
             arrays["perm"] = self._perm
         if self._out_perm is not None:
             arrays["out_perm"] = self._out_perm
-        path = Path(os.fspath(path))
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        _operator_file.write(path, arrays)
 
     @classmethod
     def load(cls, path) -> KSOperator:
         """Read an operator written by :meth:`save`.
+
+        Every member of the file is checked from its header (names, dtypes, shapes against the
+        patterns) before any array is read, and so is the memory the arrays need.
 
         Raises
         ------
         FileNotFoundError
             If ``path`` does not exist.
         ValueError
-            If the file is not a readable ``.npz`` or was not written by :meth:`save`.
+            If the file is not a readable ``.npz`` or not one :meth:`save` writes (unexpected or
+            missing members, dtypes or shapes that do not match the patterns, NaN or Inf in a
+            file saved from finite twiddles).
+        MemoryError
+            If the operator needs more memory than this machine has available.
         """
-        path = Path(os.fspath(path))
-        if not path.is_file():
-            raise FileNotFoundError(f"no KSOperator file at {str(path)!r}")
+        path = _operator_file.as_path(path, "load")
+        contents = _operator_file.read(path)
+        patterns = [tuple(int(v) for v in row) for row in contents["patterns"]]
+        twiddles = [contents[f"twiddle_{ell}"] for ell in range(len(patterns))]
         try:
-            with np.load(path, allow_pickle=False) as data:
-                contents = {key: data[key] for key in data.files}
-        except Exception as exc:
-            raise ValueError(f"{str(path)!r} is not a readable .npz file: {exc}") from exc
-        version = contents.get("format_version")
-        if version is None or "patterns" not in contents:
-            raise ValueError(f"{str(path)!r} is not a KSOperator file (no 'format_version' or "
-                             "'patterns' entry)")
-        if int(version) != _FORMAT_VERSION:
-            raise ValueError(f"{str(path)!r} has format version {int(version)}; this fastfact reads "
-                             f"version {_FORMAT_VERSION}")
-        patterns = contents["patterns"]
-        if patterns.ndim != 2 or patterns.shape[1] != 4:
-            raise ValueError(f"{str(path)!r}: 'patterns' must have shape (L, 4), got {patterns.shape}")
-        try:
-            twiddles = [contents[f"twiddle_{ell}"] for ell in range(patterns.shape[0])]
-        except KeyError as exc:
-            raise ValueError(f"{str(path)!r} lacks twiddle entry {exc}") from None
-        return cls(twiddles, [tuple(int(v) for v in row) for row in patterns],
-                   perm=contents.get("perm"), out_perm=contents.get("out_perm"))
+            return cls(twiddles, patterns, perm=contents.get("perm"),
+                       out_perm=contents.get("out_perm"),
+                       check_finite=bool(contents.get("finite", True)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{str(path)!r} holds no valid KSOperator: {exc}") from None

@@ -77,6 +77,8 @@ class Pattern:
         if isinstance(value, Pattern):
             return value
         try:
+            if isinstance(value, (str, bytes)):
+                raise TypeError
             items = tuple(value)
         except TypeError:
             raise TypeError(
@@ -381,7 +383,7 @@ def bit_reversal(N: int) -> np.ndarray:
     >>> bit_reversal(8)
     array([0, 4, 2, 6, 1, 5, 3, 7])
     """
-    if N == 1:
+    if check_positive_int("N", N) == 1:
         return np.zeros(1, dtype=np.int64)
     L = _power_of_two_exponent("N", N)
     rev = np.zeros(N, dtype=np.int64)

@@ -9,6 +9,9 @@
   docs/algorithms.md §4.7).
 * :func:`random_orthogonal` — a Haar-random orthogonal (unitary) matrix: well conditioned, but
   no closer to a butterfly than a Gaussian one.
+
+Like the transforms, every target estimates its memory first and raises ``MemoryError`` rather
+than start work that cannot fit.
 """
 
 from __future__ import annotations
@@ -18,16 +21,37 @@ import numpy as np
 from fastfact._validation import (
     check_dtype,
     check_matrix,
+    check_memory,
     check_positive_float,
     check_positive_int,
     check_random_state,
     check_real,
     complex_dtype,
 )
+from fastfact.patterns import butterfly_chain
 from fastfact.transforms import dft_matrix, haar_orthogonal, random_butterfly, standard_gaussian
 
 __all__ = ["butterfly_product", "hard", "icassp_noisy", "icassp_noisy_dft", "noisy", "permuted",
            "random_orthogonal"]
+
+# Bytes per entry of a complex128 Gaussian draw while it is made: two float64 draws, their
+# complex combination and its scaling (memory estimates, see _validation.check_memory).
+_COMPLEX_DRAW_BYTES = 8 + 8 + 16 + 16
+
+
+# A Generator's own state and buffers.
+_GENERATOR_BYTES = 1 << 14
+
+
+# Peak bytes per real entry of a Haar-random orthogonal matrix while it is made: the Gaussian draw,
+# QR's copy and factors, Q times the phases and the cast (twice that for complex entries).
+_HAAR_BYTES = 40
+
+
+def _draw_bytes(complex_values: bool) -> int:
+    """Peak bytes per entry of :func:`~fastfact.transforms.standard_gaussian`."""
+    return _COMPLEX_DRAW_BYTES if complex_values else 8
+
 
 def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
     """``A + ε‖A‖_F E/‖E‖_F`` with i.i.d. Gaussian ``E`` (complex when ``A`` is complex).
@@ -70,7 +94,11 @@ def noisy(A, rel_noise=None, seed=None, snr_db=None) -> np.ndarray:
                                      allow_zero=True)
     A = check_matrix(A)
     rng = check_random_state(seed, "seed")
-    noise = standard_gaussian(A.shape, A.dtype.kind == "c", rng)
+    complex_values = A.dtype.kind == "c"
+    # the draw, its scaling, the sum and its cast
+    check_memory(A.size * (_draw_bytes(complex_values) + 2 * (16 if complex_values else 8)
+                           + A.itemsize), f"noisy(A of shape {A.shape})")
+    noise = standard_gaussian(A.shape, complex_values, rng)
     scale = level * np.linalg.norm(A) / np.linalg.norm(noise)
     return (A + scale * noise).astype(A.dtype)
 
@@ -95,6 +123,10 @@ def butterfly_product(N: int, dtype=np.float64, seed=None) -> np.ndarray:
     True
     """
     dtype = check_dtype(dtype)
+    butterfly_chain(N)  # validates N
+    # the dense product and the identity it is applied to (the butterfly is smaller)
+    check_memory(2 * N * N * dtype.itemsize + 64 * N * N.bit_length(),
+                 f"butterfly_product(N={N}, dtype={dtype})")
     return random_butterfly(N, dtype=dtype, seed=seed).to_dense()
 
 
@@ -113,6 +145,8 @@ def icassp_noisy(A, variance=0.005, seed=None) -> np.ndarray:
     variance = check_positive_float("variance", variance, allow_zero=True)
     A = check_matrix(A)
     rng = check_random_state(seed, "seed")
+    # two float64 draws, their complex combination and its scaling, the sum and its cast
+    check_memory(A.size * (_COMPLEX_DRAW_BYTES + 32), f"icassp_noisy(A of shape {A.shape})")
     std = np.sqrt(variance)
     noise = std * (rng.standard_normal(A.shape) + 1j * rng.standard_normal(A.shape))
     return (A + noise).astype(complex_dtype(A.dtype))
@@ -129,6 +163,9 @@ def icassp_noisy_dft(N: int, variance=0.005, seed=None) -> np.ndarray:
     >>> round(float(np.linalg.norm(A - dft_matrix(512)) / 512), 1)  # ‖E‖ ≈ 0.1·N
     0.1
     """
+    butterfly_chain(N)  # validates N
+    # F_N (complex128) held while icassp_noisy makes the noise
+    check_memory(N * N * (16 + _COMPLEX_DRAW_BYTES + 32), f"icassp_noisy_dft(N={N})")
     return icassp_noisy(dft_matrix(N), variance=variance, seed=seed)
 
 
@@ -148,6 +185,8 @@ def hard(N: int, M: int | None = None, dtype=np.float64, seed=None) -> np.ndarra
     M = N if M is None else check_positive_int("M", M)
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
+    check_memory(N * M * (_draw_bytes(dtype.kind == "c") + dtype.itemsize) + _GENERATOR_BYTES,
+                 f"hard(N={N}, M={M}, dtype={dtype})")
     return standard_gaussian((N, M), dtype.kind == "c", rng).astype(dtype)
 
 
@@ -166,6 +205,8 @@ def random_orthogonal(N: int, dtype=np.float64, seed=None) -> np.ndarray:
     N = check_positive_int("N", N)
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
+    check_memory(N * N * _HAAR_BYTES * (2 if dtype.kind == "c" else 1) + _GENERATOR_BYTES,
+                 f"random_orthogonal(N={N}, dtype={dtype})")
     return haar_orthogonal((N, N), dtype.kind == "c", rng).astype(dtype)
 
 
@@ -179,6 +220,6 @@ def permuted(A, seed=None) -> np.ndarray:
     >>> sorted(B.ravel().tolist())
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     """
-    A = check_matrix(A)
+    A = check_matrix(A, workspace=1.02, purpose="permuted")  # the result (2 %: its index vectors)
     rng = check_random_state(seed, "seed")
     return A[np.ix_(rng.permutation(A.shape[0]), rng.permutation(A.shape[1]))]

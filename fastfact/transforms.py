@@ -4,13 +4,16 @@ docs/algorithms.md §1.4: ``H_N = ∏_ℓ (I_{2^ℓ} ⊗ H_2 ⊗ I_{N/2^{ℓ+1}}
 bit reversal, ``F_N Π = B_0 ⋯ B_{L−1}`` with ``B_ℓ = I_{2^ℓ} ⊗ [[I_m, Ω_m], [I_m, −Ω_m]]``,
 ``m = N/2^{ℓ+1}``, ``Ω_m = diag(ω_{2m}^k)``. The DCT-II and DST-II are exact two-factor KS
 chains with a column permutation, not butterflies.
+
+Every function estimates the memory it needs from ``N`` first and raises ``MemoryError`` (with
+the estimate and the memory available) instead of starting work that cannot fit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_random_state
+from fastfact._validation import COMPLEX_DTYPES, check_dtype, check_memory, check_random_state
 from fastfact.operator import KSOperator
 from fastfact.patterns import Pattern, bit_reversal, butterfly_chain
 
@@ -27,6 +30,16 @@ __all__ = [
     "orthogonal_butterfly",
     "random_butterfly",
 ]
+
+
+def _butterfly_bytes(chain, entry_bytes: int) -> int:
+    """Peak bytes of making a butterfly: ``entry_bytes`` per twiddle entry (``2 N log2 N`` of
+    them), and one factor's temporaries (float64 and complex draws, masks) and the permutation.
+
+    ``KSOperator`` copies the arrays it is given, so ``entry_bytes`` counts the twiddles twice.
+    """
+    N = chain[0].shape[0]
+    return sum(p.nnz for p in chain) * entry_bytes + 2 * N * 48 + 16 * N
 
 
 def standard_gaussian(shape, complex_values: bool, rng: np.random.Generator) -> np.ndarray:
@@ -66,9 +79,15 @@ def hadamard(N: int, dtype=np.float64) -> KSOperator:
     True
     """
     dtype = check_dtype(dtype)
-    chain = butterfly_chain(N)
+    chain = butterfly_chain(N)  # (no memory check: the operator stores one 2 × 2 block a factor)
     h2 = np.array([[1, 1], [1, -1]], dtype=dtype)
     return KSOperator([np.broadcast_to(h2, p.twiddle_shape) for p in chain], chain)
+
+
+def _compact_dft_bytes(N: int, dtype: np.dtype) -> int:
+    """Peak bytes of :func:`dft` and :func:`idft`: one block of each factor (``4 N`` entries in
+    all) in complex128, its cast and the operator's copy, and the permutation and its inverse."""
+    return 4 * N * (32 + dtype.itemsize) + 16 * N
 
 
 def _dft_twiddles(N: int, dtype, inverse: bool = False) -> list[np.ndarray]:
@@ -117,7 +136,9 @@ def dft(N: int, dtype=np.complex128) -> KSOperator:
     array([0, 4, 2, 6, 1, 5, 3, 7])
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
-    return KSOperator(_dft_twiddles(N, dtype), butterfly_chain(N), perm=bit_reversal(N))
+    chain = butterfly_chain(N)  # validates N
+    check_memory(_compact_dft_bytes(N, dtype), f"dft(N={N}, dtype={dtype})")
+    return KSOperator(_dft_twiddles(N, dtype), chain, perm=bit_reversal(N))
 
 
 def idft(N: int, dtype=np.complex128) -> KSOperator:
@@ -131,7 +152,9 @@ def idft(N: int, dtype=np.complex128) -> KSOperator:
     True
     """
     dtype = check_dtype(dtype, COMPLEX_DTYPES)
-    return KSOperator(_dft_twiddles(N, dtype, inverse=True), butterfly_chain(N),
+    chain = butterfly_chain(N)  # validates N
+    check_memory(_compact_dft_bytes(N, dtype), f"idft(N={N}, dtype={dtype})")
+    return KSOperator(_dft_twiddles(N, dtype, inverse=True), chain,
                       perm=bit_reversal(N))
 
 
@@ -153,14 +176,15 @@ def random_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> op.shape, op.nnz
     ((8, 8), 48)
     """
-    return _random_twiddles(N, dtype, seed, standard_gaussian)
+    return _random_twiddles(N, dtype, seed, standard_gaussian, "random_butterfly")
 
 
-def _random_twiddles(N: int, dtype, seed, draw) -> KSOperator:
+def _random_twiddles(N: int, dtype, seed, draw, name: str) -> KSOperator:
     """A butterfly whose twiddles are ``draw(shape, complex_values, rng)``, factor by factor."""
     dtype = check_dtype(dtype)
     rng = check_random_state(seed, "seed")
     chain = butterfly_chain(N)
+    check_memory(_butterfly_bytes(chain, 2 * dtype.itemsize), f"{name}(N={N}, dtype={dtype})")
     return KSOperator([draw(p.twiddle_shape, dtype.kind == "c", rng).astype(dtype) for p in chain],
                       chain)
 
@@ -179,6 +203,7 @@ def hadamard_matrix(N: int) -> np.ndarray:
     import scipy.linalg  # not at module level: it is the heaviest import of `import fastfact`
 
     butterfly_chain(N)  # validates N
+    check_memory(3 * N * N * 8, f"hadamard_matrix(N={N})")  # int64 blocks, then the float64 cast
     return scipy.linalg.hadamard(N).astype(np.float64)
 
 
@@ -192,6 +217,8 @@ def dft_matrix(N: int) -> np.ndarray:
     True
     """
     butterfly_chain(N)  # validates N
+    # the exponents, then their exponential (and the index vectors)
+    check_memory(2 * N * N * 16 + 64 * N, f"dft_matrix(N={N})")
     j = np.arange(N)
     return np.exp(-2j * np.pi * (np.outer(j, j) % N) / N)
 
@@ -211,13 +238,18 @@ def orthogonal_butterfly(N: int, dtype=np.float64, seed=None) -> KSOperator:
     >>> bool(np.allclose(Q.T @ Q, np.eye(8)))
     True
     """
-    return _random_twiddles(N, dtype, seed, haar_orthogonal)
+    return _random_twiddles(N, dtype, seed, haar_orthogonal, "orthogonal_butterfly")
 
 
 def _even_size(N) -> int:
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2 or N % 2:
         raise ValueError(f"N must be an even int >= 2, got {N!r}")
     return int(N)
+
+
+# Peak bytes per entry of _trig: the integer products and their remainders, then the angles and
+# their cosines (memory estimates).
+_TRIG_BYTES = 24
 
 
 def _trig(N: int, rows: np.ndarray, cols: np.ndarray, kind: str) -> np.ndarray:
@@ -240,6 +272,7 @@ def dct2_matrix(N: int) -> np.ndarray:
     True
     """
     N = _positive_size(N)
+    check_memory(_TRIG_BYTES * N * N, f"dct2_matrix(N={N})")
     return _trig(N, np.arange(N), 2 * np.arange(N) + 1, "cos")
 
 
@@ -255,6 +288,7 @@ def dst2_matrix(N: int) -> np.ndarray:
     True
     """
     N = _positive_size(N)
+    check_memory(_TRIG_BYTES * N * N, f"dst2_matrix(N={N})")
     return _trig(N, np.arange(1, N + 1), 2 * np.arange(N) + 1, "sin")
 
 
@@ -283,6 +317,12 @@ def _folded(matrix: np.ndarray, dtype) -> KSOperator:
     return KSOperator([left.astype(dtype), right.astype(dtype)], patterns, perm=perm)
 
 
+def _folded_bytes(N: int, dtype: np.dtype) -> int:
+    """Peak bytes of :func:`dct2` and :func:`dst2`: the dense matrix while it is computed, or the
+    matrix (float64) and the left factor's two copies (``N²/2`` entries each: cast, operator's)."""
+    return N * N * max(_TRIG_BYTES, 8 + dtype.itemsize + 4)
+
+
 def dct2(N: int, dtype=np.float64) -> KSOperator:
     """The DCT-II of :func:`dct2_matrix` as an exact product of two KS factors.
 
@@ -308,7 +348,9 @@ def dct2(N: int, dtype=np.float64) -> KSOperator:
     >>> bool(np.allclose(dct2(12) @ x, scipy.fft.dct(x, type=2)))
     True
     """
-    return _folded(dct2_matrix(_even_size(N)), check_dtype(dtype))
+    N, dtype = _even_size(N), check_dtype(dtype)
+    check_memory(_folded_bytes(N, dtype), f"dct2(N={N}, dtype={dtype})")
+    return _folded(dct2_matrix(N), dtype)
 
 
 def dst2(N: int, dtype=np.float64) -> KSOperator:
@@ -321,4 +363,6 @@ def dst2(N: int, dtype=np.float64) -> KSOperator:
     >>> bool(np.allclose(dst2(12) @ x, scipy.fft.dst(x, type=2)))
     True
     """
-    return _folded(dst2_matrix(_even_size(N)), check_dtype(dtype))
+    N, dtype = _even_size(N), check_dtype(dtype)
+    check_memory(_folded_bytes(N, dtype), f"dst2(N={N}, dtype={dtype})")
+    return _folded(dst2_matrix(N), dtype)

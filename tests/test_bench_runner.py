@@ -93,8 +93,9 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(tmp_path):
         name = "bad-size"
         [[apply]]
         transforms = ["hadamard"]
-        sizes = [12, 16]
+        sizes = [8, 16]
         """.replace("        ", "")))
+    suite.tasks[0]["N"] = 12  # a task that fails when it runs (the suite refuses N = 12 at load)
     rows = _rows(run_suite(suite, tmp_path / "run", quiet=True))
     failed = rows[rows["N"] == 12]
     assert len(failed) == 1 and failed["status"].item() == "error"

@@ -211,3 +211,66 @@ def test_task_timeout_setting(tmp_path):
         with pytest.raises(SuiteError, match=r"\[suite\].task_timeout: must be a positive "
                                              r"number of seconds \(inf: no limit\)"):
             _suite(tmp_path, body, header=HEADER + f"task_timeout = {bad}\n")
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('[[apply]]\ntransforms = ["hadamard"]\nsizes = [16, 1000]\n',
+     r"\[\[apply\]\] #1.sizes: N = 1000 is not valid for the hadamard transform \(butterfly chain\): "
+     r"N must be a power of two"),
+    ('[[factorize]]\ntargets = ["gaussian"]\nmethods = ["hierarchical"]\nsizes = [48]\n',
+     r"\[\[factorize\]\] #1.sizes: N = 48 is not valid for the butterfly chain: N must be a power"),
+    ('[[factorize]]\ntargets = ["gaussian"]\nmethods = ["hierarchical"]\nsizes = [32]\n'
+     'chain = "monarch"\n', r"\[\[factorize\]\] #1.sizes: N = 32 is not valid for the monarch chain"),
+])
+def test_sizes_that_do_not_fit_the_chain_are_refused_at_load(tmp_path, body, message):
+    with pytest.raises(SuiteError, match=message):
+        _suite(tmp_path, body)
+
+
+@pytest.mark.parametrize(("body", "key", "N"), [
+    ('[[apply]]\ntransforms = ["hadamard"]\nsizes = [1024, 1073741824]\n', "apply", 2**30),
+    ('[[apply]]\ntransforms = ["dft"]\nsizes = [1024]\nbatches = [1, 1099511627776]\n', "apply", 1024),
+    ('[[factorize]]\ntargets = ["hadamard"]\nmethods = ["hierarchical"]\nsizes = [64, 1048576]\n',
+     "factorize", 2**20),
+    ('[[factorize_time]]\ntargets = ["gaussian"]\nmethods = ["als"]\nsizes = [1048576]\n',
+     "factorize_time", 2**20),
+])
+def test_tasks_too_large_for_this_machine_are_refused_at_load(tmp_path, body, key, N):
+    with pytest.raises(SuiteError, match=rf"\[\[{key}\]\] #1: task {key}#1/.*N={N}.* needs about "
+                                         r"[\d.]+ [TPG]iB of memory, but this machine has .* available"):
+        _suite(tmp_path, body)
+
+
+def test_the_estimate_counts_the_dense_peer_and_the_method(tmp_path, monkeypatch):
+    from fastfact import _validation
+
+    monkeypatch.setattr(_validation, "MEMORY_CHECK_FLOOR", 0)
+    monkeypatch.setattr(_validation, "available_memory", lambda: (20 * 2**20, 200 * 2**20))
+    apply = '[[apply]]\ntransforms = ["random-butterfly"]\nsizes = [1024]\n'
+    _suite(tmp_path, apply)  # about 1.3 MiB; the dense peer's 1024² complex matrix and identity: 32 MiB
+    with pytest.raises(SuiteError, match="implementations: fastfact, dense"):
+        _suite(tmp_path, apply + 'peers = ["dense"]\n')
+    monkeypatch.setattr(_validation, "available_memory", lambda: (100 * 2**20, 200 * 2**20))
+    factorize = '[[factorize]]\ntargets = ["gaussian"]\nsizes = [1024]\nmethods = '
+    _suite(tmp_path, factorize + '["hierarchical"]\n')
+    with pytest.raises(SuiteError, match="method als"):
+        _suite(tmp_path, factorize + '["als"]\n')
+
+
+def test_random_monarch_sizes_are_checked_against_the_monarch_chain(tmp_path):
+    """Audit: sizes were checked against the butterfly chain for every transform (N = 32 loaded,
+    then its random-monarch task failed)."""
+    with pytest.raises(SuiteError, match=r"\[\[apply\]\] #1.sizes: N = 32 is not valid for the "
+                                         r"random-monarch transform \(monarch chain\)"):
+        _suite(tmp_path, '[[apply]]\ntransforms = ["hadamard", "random-monarch"]\nsizes = [16, 32]\n')
+    _suite(tmp_path, '[[apply]]\ntransforms = ["random-monarch"]\nsizes = [16, 64]\n')
+
+
+def test_the_apply_estimate_counts_the_transform_s_own_twiddles(tmp_path, monkeypatch):
+    """A Monarch of N = 2^20 has 2 N √N = 2^31 twiddles (not the butterfly's 2 N log2 N)."""
+    from fastfact import _validation
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: (10 * 2**30, 20 * 2**30))
+    _suite(tmp_path, '[[apply]]\ntransforms = ["random-butterfly"]\nsizes = [1048576]\n')
+    with pytest.raises(SuiteError, match=r"task apply#1/random-monarch/N=1048576.* needs about"):
+        _suite(tmp_path, '[[apply]]\ntransforms = ["random-monarch"]\nsizes = [1048576]\n')

@@ -184,3 +184,11 @@ def test_parallel_kernels_match_serial(method):
     assert runs[0].lower_bound == pytest.approx(runs[1].lower_bound, rel=1e-12)
     for x, y in zip(runs[0].operator.twiddles, runs[1].operator.twiddles):
         assert np.allclose(x, y, rtol=0, atol=1e-12)
+
+
+def test_method_workspace_names_the_valid_methods():
+    from fastfact.factorization import method_workspace
+
+    assert method_workspace("hierarchical") == 1
+    with pytest.raises(ValueError, match="unknown method 'newton'; available methods: als"):
+        method_workspace("newton")

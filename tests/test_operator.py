@@ -286,3 +286,13 @@ def test_load_errors(tmp_path):
              twiddle_0=np.ones((1, 2, 2, 2)))
     with pytest.raises(ValueError, match="lacks twiddle entry"):
         KSOperator.load(truncated)
+
+
+def test_the_callers_twiddles_stay_writable_and_unaliased():
+    chain = butterfly_chain(8)
+    twiddles = random_twiddles(chain, np.float64, np.random.default_rng(3))
+    op = KSOperator(twiddles, chain)
+    before = op.to_dense()
+    twiddles[0][...] = 0.0  # the caller may reuse its arrays
+    assert np.array_equal(op.to_dense(), before)
+    assert all(not t.flags.writeable for t in op.twiddles)

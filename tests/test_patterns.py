@@ -137,3 +137,17 @@ def test_pattern_rejects_bad_tuples(bad):
 def test_pattern_rejects_wrong_twiddle_shape():
     with pytest.raises(ValueError, match=r"must have shape \(a, d, b, c\) = \(2, 1, 2, 2\)"):
         Pattern(2, 2, 2, 1).to_dense(np.zeros((2, 2, 2, 1)))
+
+
+@pytest.mark.parametrize("bad", ["abcd", b"abcd"])
+def test_a_string_is_not_a_pattern(bad):
+    with pytest.raises(TypeError, match="a pattern must be a Pattern or a 4-tuple"):
+        Pattern.coerce(bad)
+
+
+@pytest.mark.parametrize(("bad", "error"), [(True, TypeError), (1.0, TypeError), (np.float64(1), TypeError),
+                                            (0, ValueError)])
+def test_bit_reversal_of_one_takes_only_the_int_one(bad, error):
+    assert bit_reversal(np.int64(1)).tolist() == [0]
+    with pytest.raises(error, match="N must be"):
+        bit_reversal(bad)

@@ -32,9 +32,10 @@ from importlib import resources
 from pathlib import Path
 
 from fastfact import impls
-from fastfact._validation import FLOAT_DTYPES
+from fastfact._validation import FLOAT_DTYPES, check_memory
 from fastfact.bench import workloads
 from fastfact.bench._tables import TableChecker
+from fastfact.bench._task_size import apply_bytes, factorize_bytes, transform_chain
 from fastfact.bench.results import COLUMNS
 
 if sys.version_info >= (3, 11):
@@ -191,7 +192,6 @@ _SWEEP_KEYS = {
 _SWEEP_KEYS["factorize_time"] = _SWEEP_KEYS["factorize"]
 _SETTINGS = {"repeats": 5, "min_seconds": 0.005, "threads": 1, "seed": 0}  # task settings
 
-
 def _number_text(value) -> str:
     """``value`` in a task id: the short ``g`` form where it is exact (``0.1``, ``1e-05``),
     else ``repr`` (``0.1000001``), so that distinct values never share an id."""
@@ -201,6 +201,26 @@ def _number_text(value) -> str:
 
 class _Validator(TableChecker):
     """Checks a parsed suite document; every error names the file and the key."""
+
+    def sizes(self, table, where, chains: dict[str, str]) -> list[int]:
+        """The ``sizes`` of a sweep, each one valid for every chain of ``chains`` (``{what the
+        message calls it: chain name}``)."""
+        sizes = self.positive_ints(table, "sizes", where, minimum=2)
+        for what, chain in chains.items():
+            for N in sizes:
+                try:
+                    workloads.CHAINS[chain](N)
+                except ValueError as exc:
+                    self.fail(f"{where}.sizes", f"N = {N} is not valid for {what}: {exc}")
+        return sizes
+
+    def check_memory(self, tasks: list[dict], where: str, estimate, describe) -> None:
+        """Refuse a sweep whose largest task needs more memory than this machine has."""
+        largest = max(tasks, key=estimate)
+        try:
+            check_memory(estimate(largest), f"task {largest['id']} ({describe(largest)})")
+        except MemoryError as exc:
+            self.fail(where, f"{exc}; lower the sweep's sizes or batches")
 
     def settings(self, table: dict) -> tuple[str, str, dict]:
         self.check_keys(table, "[suite]", {"name", "description", "task_timeout", *_SETTINGS},
@@ -259,7 +279,8 @@ class _Validator(TableChecker):
     def apply_tasks(self, sweep: dict, where: str, prefix: str, settings: dict) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS["apply"], {"transforms", "sizes"})
         transforms = self.names(sweep, "transforms", where, workloads.TRANSFORMS, "transform")
-        sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
+        sizes = self.sizes(sweep, where, {f"the {t} transform ({transform_chain(t)} chain)":
+                                          transform_chain(t) for t in transforms})
         batches = self.positive_ints(sweep, "batches", where, [1])
         dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
         known = dict.fromkeys(impls.names("apply"))
@@ -280,13 +301,14 @@ class _Validator(TableChecker):
                     "kind": "apply", "transform": transform, "N": N, "batch": batch,
                     "dtype": dtype, "contenders": contenders, **settings,
                 })
+        self.check_memory(tasks, where, apply_bytes, lambda task: "implementations: " + ", ".join(
+            c["name"] for c in task["contenders"]))
         return tasks
 
     def factorize_tasks(self, sweep, where, prefix, kind, settings, methods) -> list[dict]:
         self.check_keys(sweep, where, _SWEEP_KEYS[kind], {"targets", "methods", "sizes"})
         targets = self.names(sweep, "targets", where, workloads.TARGETS, "target")
         labels = self.names(sweep, "methods", where, methods, "method")
-        sizes = self.positive_ints(sweep, "sizes", where, minimum=2)
         noise = self.typed_list(sweep, "noise", where, (int, float), [0.0])
         if any(level < 0 for level in noise):
             self.fail(f"{where}.noise", f"noise levels must be >= 0, got {noise}")
@@ -295,6 +317,7 @@ class _Validator(TableChecker):
         noise_model = self.name(sweep, "noise_model", where, workloads.NOISE_MODELS,
                                 "noise model", "relative")
         chain = self.name(sweep, "chain", where, workloads.CHAINS, "chain", "butterfly")
+        sizes = self.sizes(sweep, where, {f"the {chain} chain": chain})
         perm = sweep.get("perm")
         if perm is not None and perm not in PERMS:
             self.fail(f"{where}.perm", f"must be one of {', '.join(PERMS)}, got {perm!r}")
@@ -312,6 +335,8 @@ class _Validator(TableChecker):
             else:  # all methods in one task: timed interleaved, relative to the first
                 tasks.append({**params, "id": f"{prefix}/{key}",
                               "contenders": [methods[label].as_dict(label) for label in labels]})
+        self.check_memory(tasks, where, factorize_bytes, lambda task: "method " + ", ".join(
+            c["label"] for c in task["contenders"]))
         return tasks
 
     def claims(self, claims, methods: dict) -> list[dict]:

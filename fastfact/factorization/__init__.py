@@ -16,7 +16,12 @@ from fastfact.factorization import (  # noqa: F401  (registry)
     palm,
 )
 from fastfact.factorization._api import factorize
-from fastfact.factorization._registry import available_methods, get_method, register_method
+from fastfact.factorization._registry import (
+    available_methods,
+    get_method,
+    method_workspace,
+    register_method,
+)
 from fastfact.factorization._result import ConvergenceWarning, Factorization, PermutationWarning
 from fastfact.factorization.deformable import deformable_chain
 from fastfact.factorization.fsmf import TwoFactorResult, fsmf
@@ -33,6 +38,7 @@ __all__ = [
     "factorize",
     "fsmf",
     "get_method",
+    "method_workspace",
     "recover_permutations",
     "register_method",
 ]

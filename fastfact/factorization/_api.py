@@ -21,10 +21,10 @@ from fastfact.patterns import butterfly_chain
 from . import _ks, _perm, _scale
 from ._certificate import LEVELS, certify
 from ._problem import Problem, check_chain_for
-from ._registry import get_method
+from ._registry import get_method, method_workspace
 from ._result import Factorization, PermutationWarning, warn_unconverged
 from .hierarchical import hierarchical_twiddles, split_positions
-from .permutations import unknown_permutations
+from .permutations import NESTED_WORKSPACE, unknown_permutations
 
 # Below this many target entries the kernels run on one thread unless ``workers`` says otherwise:
 # thread start-up and waiting for a descheduled thread cost more than the work.
@@ -165,6 +165,9 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
         Unsupported dtypes or unknown options.
     FloatingPointError
         An iterative method diverged (non-finite factors).
+    MemoryError
+        The method's workspace for ``A`` exceeds the memory available (estimated before any
+        work, see ``register_method``).
 
     Warns
     -----
@@ -182,16 +185,21 @@ def factorize(A, chain, method="hierarchical", perm=None, random_state=None, wor
     >>> res.rel_error < 1e-14
     True
     """
-    A = check_matrix(A)
-    out_dtype = A.dtype
-    A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
-    patterns = check_chain_for(chain, A.shape)
     fn = get_method(method)
     _check_options(fn, options, method)
     level = _certificate_level(certificate)
     user_perm = perm
     if perm is None:
         perm = _warm_start_perm(options)
+    # memory, checked before A is copied: the method's workspace and a column-permuted copy (for
+    # perm, or for the bit-reversal check of a perm=None fit), or the recovery of perm="unknown"
+    workspace = method_workspace(method) + 1
+    if isinstance(perm, str) and perm == "unknown":
+        workspace = max(workspace, NESTED_WORKSPACE)
+    A = check_matrix(A, workspace=workspace, purpose=f"factorize(method={method!r})")
+    out_dtype = A.dtype
+    A = A.astype(double_precision(A.dtype), copy=False)  # single precision: work in double
+    patterns = check_chain_for(chain, A.shape)
     rng = check_random_state(random_state)
     exponent, norm2 = _scale.exponent(A)
     A = _scale.scaled(A, -exponent)

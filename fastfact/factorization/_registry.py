@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 _METHODS: dict[str, Callable] = {}
+_WORKSPACE: dict[str, float] = {}
 
 
-def register_method(name: str, fn: Callable | None = None):
-    """Register ``fn`` under ``name``; usable as a decorator ``@register_method("als")``."""
+def register_method(name: str, fn: Callable | None = None, *, workspace: float = 4.0):
+    """Register ``fn`` under ``name``; usable as a decorator ``@register_method("als")``.
+
+    ``workspace`` is the method's peak memory in copies of the target in double precision
+    (measured: tests/test_memory.py checks it); :func:`fastfact.factorize` refuses a
+    target whose workspace exceeds the memory available.
+    """
 
     def decorate(func: Callable) -> Callable:
         if name in _METHODS and _METHODS[name] is not func:
             raise ValueError(f"a factorization method named {name!r} is already registered")
         _METHODS[name] = func
+        _WORKSPACE[name] = float(workspace)
         return func
 
     return decorate if fn is None else decorate(fn)
@@ -29,6 +36,12 @@ def get_method(name: str) -> Callable:
         raise ValueError(
             f"unknown method {name!r}; available methods: {', '.join(sorted(_METHODS))}"
         ) from None
+
+
+def method_workspace(name: str) -> float:
+    """Peak memory of a registered method, in copies of the target in double precision."""
+    get_method(name)  # a ValueError naming the valid methods
+    return _WORKSPACE[name]
 
 
 def available_methods() -> list[str]:

@@ -23,7 +23,7 @@ def als_update(G: np.ndarray, normal) -> np.ndarray:
     return normal.solve(G)
 
 
-@register_method("als")
+@register_method("als", workspace=3)
 def als(problem: Problem, *, max_iter=100, tol=1e-8, init=None) -> MethodOutput:
     """Fixed-support ALS on a KS chain (any junction ranks).
 

@@ -83,7 +83,7 @@ def adam_steps(objective, x: np.ndarray, lr: float, betas):
         yield x, loss
 
 
-@register_method("gradient")
+@register_method("gradient", workspace=4)
 def gradient(problem: Problem, *, adam_iter=100, lr=0.1, lbfgs_iter=20, init=None,
              betas=(0.9, 0.999), tol=1e-8) -> MethodOutput:
     """Adam on the twiddles (numpy), then L-BFGS refinement (scipy.optimize).

@@ -152,7 +152,7 @@ def hierarchical_twiddles(root, chain, positions, orthonormalize: bool,
     return [node.twiddle for node in nodes]
 
 
-@register_method("hierarchical")
+@register_method("hierarchical", workspace=1)
 def hierarchical(problem: Problem, *, order="left-to-right", orthonormalize=True) -> MethodOutput:
     """Hierarchical factorization by recursive optimal two-factor splits.
 

@@ -25,7 +25,7 @@ def _normalize(twiddle: np.ndarray) -> tuple[np.ndarray, float]:
     return (twiddle / norm if norm > 0 else twiddle), norm
 
 
-@register_method("palm")
+@register_method("palm", workspace=3)
 def palm(problem: Problem, *, max_iter=300, tol=1e-8, init=None, step_margin=1e-3) -> MethodOutput:
     """palm4MSA on fixed KS supports (any junction ranks).
 

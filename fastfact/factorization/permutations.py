@@ -119,9 +119,15 @@ def canonical_permutations(rows, cols, N: int):
     return row_perm, col_perm, ""
 
 
-def check_butterfly_target(A, chain) -> np.ndarray:
-    """``A`` as a square matrix of power-of-two size in double precision; ``chain`` the butterfly."""
-    A = check_matrix(A)
+# Peak memory of the nested recovery, in copies of the target in double precision (measured: the
+# level-by-level pairings and their Monarch errors; tests/test_memory.py checks it).
+NESTED_WORKSPACE = 28
+
+
+def check_butterfly_target(A, chain, workspace: float = 0.0, purpose: str = "") -> np.ndarray:
+    """``A`` as a square matrix of power-of-two size in double precision; ``chain`` the butterfly;
+    ``workspace`` and ``purpose`` those of :func:`~fastfact._validation.check_matrix`."""
+    A = check_matrix(A, workspace=workspace, purpose=purpose)
     m, n = A.shape
     if m != n or n < 2 or n & (n - 1):
         raise ValueError(f"unknown permutations need a square matrix whose size is a power of two "
@@ -212,8 +218,9 @@ def recover_permutations(A, chain="butterfly", *, strategy="nested", random_stat
     >>> res.nested, res.rel_error < 1e-12
     (True, True)
     """
-    A = check_butterfly_target(A, chain)
     check_choice("strategy", strategy, STRATEGIES)
+    A = check_butterfly_target(A, chain, NESTED_WORKSPACE if strategy == "nested" else 0.0,
+                               f"recover_permutations(strategy={strategy!r})")
     max_rounds = check_positive_int("max_rounds", max_rounds)
     restarts = check_positive_int("restarts", restarts)
     rng = check_random_state(random_state)
