@@ -65,6 +65,13 @@ def _numba_threads() -> dict:
             "max_threads": numba.config.NUMBA_NUM_THREADS}
 
 
+def usable_threads() -> int:
+    """The most threads a benchmark task can pin: the size of Numba's pool."""
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS
+
+
 def _blas() -> list[dict]:
     try:
         from threadpoolctl import threadpool_info

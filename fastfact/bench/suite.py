@@ -36,6 +36,7 @@ from fastfact._validation import FLOAT_DTYPES, check_memory
 from fastfact.bench import workloads
 from fastfact.bench._tables import TableChecker
 from fastfact.bench._task_size import apply_bytes, factorize_bytes, transform_chain
+from fastfact.bench.machine import usable_threads
 from fastfact.bench.results import COLUMNS
 
 if sys.version_info >= (3, 11):
@@ -172,9 +173,12 @@ def _read(name_or_path: str) -> tuple[str, str]:
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists() or "/" in name_or_path:
         try:
-            return path.read_text(), str(path)
+            return path.read_text(encoding="utf-8"), str(path)
         except OSError as exc:
             raise SuiteError(f"cannot read suite file {str(path)!r}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise SuiteError(f"suite file {str(path)!r} is not UTF-8 text, as TOML must be "
+                             f"({exc.reason} at byte {exc.start})") from None
     if name_or_path not in shipped_suites():
         raise SuiteError(
             f"unknown suite {name_or_path!r}; shipped suites: {', '.join(shipped_suites())} "
@@ -214,6 +218,14 @@ class _Validator(TableChecker):
                     self.fail(f"{where}.sizes", f"N = {N} is not valid for {what}: {exc}")
         return sizes
 
+    def target_sizes(self, targets: list[str], sizes: list[int], perm, where: str) -> None:
+        """Every target can be built at every size, with its permutation."""
+        for name, N in itertools.product(targets, sizes):
+            try:
+                workloads.check_target_size(name, N, perm)
+            except ValueError as exc:
+                self.fail(f"{where}.sizes", str(exc))
+
     def check_memory(self, tasks: list[dict], where: str, estimate, describe) -> None:
         """Refuse a sweep whose largest task needs more memory than this machine has."""
         largest = max(tasks, key=estimate)
@@ -234,9 +246,13 @@ class _Validator(TableChecker):
             kind = float if isinstance(default, float) else int
             if isinstance(value, bool) or not isinstance(value, (kind, int)):
                 self.fail(f"[suite].{key}", f"must be a {kind.__name__}, got {value!r}")
-            if value < 0 or (value == 0 and key != "seed"):
-                self.fail(f"[suite].{key}", f"must be positive, got {value!r}")
+            if not math.isfinite(value) or value < 0 or (value == 0 and key != "seed"):
+                self.fail(f"[suite].{key}", f"must be positive and finite, got {value!r}")
             settings[key] = kind(value)
+        most = usable_threads()
+        if settings["threads"] > most:
+            self.fail("[suite].threads", f"this machine runs at most {most} threads (Numba's "
+                                         f"NUMBA_NUM_THREADS), got {settings['threads']}")
         if settings["repeats"] < MIN_REPEATS:
             self.fail("[suite].repeats", f"the timing protocol needs >= {MIN_REPEATS} repeats, "
                                          f"got {settings['repeats']}")
@@ -269,6 +285,9 @@ class _Validator(TableChecker):
                 self.fail(f"{where}.{key}", f"unknown {key} {name!r}; factorize implementations: "
                                             f"{', '.join(known)}")
             options = {k: v for k, v in spec.items() if k != key}
+            if label in known and (name != label or options):
+                self.fail(where, f"the label {label!r} is the name of a factorize "
+                                 "implementation; give this configuration another label")
             try:
                 impls.get("factorize", name).check_options(options)
             except impls.OptionError as exc:
@@ -310,8 +329,8 @@ class _Validator(TableChecker):
         targets = self.names(sweep, "targets", where, workloads.TARGETS, "target")
         labels = self.names(sweep, "methods", where, methods, "method")
         noise = self.typed_list(sweep, "noise", where, (int, float), [0.0])
-        if any(level < 0 for level in noise):
-            self.fail(f"{where}.noise", f"noise levels must be >= 0, got {noise}")
+        if any(not math.isfinite(level) or level < 0 for level in noise):
+            self.fail(f"{where}.noise", f"noise levels must be finite and >= 0, got {noise}")
         seeds = self.positive_ints(sweep, "seeds", where, [0], minimum=0)
         dtypes = self.names(sweep, "dtypes", where, dict.fromkeys(DTYPES), "dtype", ["float64"])
         noise_model = self.name(sweep, "noise_model", where, workloads.NOISE_MODELS,
@@ -321,6 +340,7 @@ class _Validator(TableChecker):
         perm = sweep.get("perm")
         if perm is not None and perm not in PERMS:
             self.fail(f"{where}.perm", f"must be one of {', '.join(PERMS)}, got {perm!r}")
+        self.target_sizes(targets, sizes, perm, where)
         base = {"kind": kind, "chain": chain, "noise_model": noise_model, "perm": perm,
                 **settings}
         tasks = []

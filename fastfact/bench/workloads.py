@@ -28,6 +28,7 @@ __all__ = [
     "Target",
     "Transform",
     "build_target",
+    "check_target_size",
     "lookup",
     "noisy_target",
     "random_monarch",
@@ -122,6 +123,9 @@ class Target:
         (``"bitrev"`` for the natural-order DFT).
     build : callable
         ``build(N, seed) -> numpy.ndarray`` in double precision.
+    check_size : callable or None
+        ``check_size(N)`` raises ValueError, cheaply, for a size ``build`` cannot make (suites
+        refuse it at load, not at run time); None: every size ≥ 2.
     """
 
     name: str
@@ -129,6 +133,11 @@ class Target:
     complex_values: bool
     perm: str | None
     build: Callable
+    check_size: Callable | None = None
+
+
+def _power_of_two(N: int) -> None:
+    ff.butterfly_chain(N)  # its ValueError says what N must be
 
 
 def _random_product(chain, seed) -> np.ndarray:
@@ -140,32 +149,35 @@ TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
         Target("hadamard", "Sylvester Hadamard matrix", False, None,
-               lambda N, seed: ff.hadamard_matrix(N)),
+               lambda N, seed: ff.hadamard_matrix(N), _power_of_two),
         Target("dft", "DFT F_N (natural order; bit reversal as known permutation)", True,
                "bitrev", lambda N, seed: ff.dft_matrix(N)),
         Target("dft-bitrev", "F_N[:, rev] (an exact butterfly)", True, None,
-               lambda N, seed: ff.dft_matrix(N)[:, ff.bit_reversal(N)]),
+               lambda N, seed: ff.dft_matrix(N)[:, ff.bit_reversal(N)], _power_of_two),
         Target("random-butterfly", "product of a random Gaussian butterfly", False, None,
-               lambda N, seed: targets.butterfly_product(N, seed=seed)),
+               lambda N, seed: targets.butterfly_product(N, seed=seed), _power_of_two),
         Target("gaussian", "i.i.d. Gaussian matrix (hard: E* is large)", False, None,
                lambda N, seed: targets.hard(N, seed=seed)),
         Target("gaussian-fixed", "i.i.d. Gaussian matrix, the same for every seed (seeds vary "
                "the start only: multistart landscapes)", False, None,
                lambda N, seed: targets.hard(N, seed=N)),
         Target("orthogonal-butterfly", "butterfly with Haar-random orthogonal 2×2 blocks", False,
-               None, lambda N, seed: ff.orthogonal_butterfly(N, seed=seed).to_dense()),
+               None, lambda N, seed: ff.orthogonal_butterfly(N, seed=seed).to_dense(),
+               _power_of_two),
         Target("random-orthogonal", "Haar-random orthogonal matrix (well conditioned, far from "
                "butterflies)", False, None, lambda N, seed: targets.random_orthogonal(N, seed=seed)),
         Target("permuted-dft", "P_r F_N[:, rev] P_c with random permutations (unknown to the "
                "method)", True, None,
-               lambda N, seed: targets.permuted(ff.dft_matrix(N)[:, ff.bit_reversal(N)], seed)),
+               lambda N, seed: targets.permuted(ff.dft_matrix(N)[:, ff.bit_reversal(N)], seed),
+               _power_of_two),
         Target("permuted-orthogonal-butterfly", "P_r B P_c, B with Haar 2×2 blocks, random "
                "permutations", False, None,
                lambda N, seed: targets.permuted(ff.orthogonal_butterfly(N, seed=seed).to_dense(),
-                                                seed)),
+                                                seed), _power_of_two),
         Target("random-deformable-r2", "product of random Gaussian factors on the chain "
                "'deformable-r2' (exact, junction rank 2)", False, None,
-               lambda N, seed: _random_product(ff.deformable_chain(N, N, 3, 2), seed)),
+               lambda N, seed: _random_product(ff.deformable_chain(N, N, 3, 2), seed),
+               lambda N: ff.deformable_chain(N, N, 3, 2)),
         Target("dct2", "DCT-II (scipy.fft.dct type 2): no permuted butterfly form", False, None,
                lambda N, seed: ff.dct2_matrix(N)),
         Target("dst2", "DST-II (scipy.fft.dst type 2): no permuted butterfly form", False, None,
@@ -174,6 +186,20 @@ TARGETS: dict[str, Target] = {
                "'folded')", False, None, lambda N, seed: ff.dct2_matrix(N)[:, ff.dct2(N).perm]),
     )
 }
+
+
+def check_target_size(name: str, N: int, perm: str | None) -> None:
+    """Raise ValueError, cheaply, if the target ``name`` cannot be built at size ``N`` or its
+    permutation (``perm``, else the target's own) does not exist there."""
+    target = TARGETS[name]
+    try:
+        if target.check_size is not None:
+            target.check_size(N)
+    except ValueError as exc:
+        raise ValueError(f"N = {N} is not valid for the target {name!r}: {exc}") from None
+    if (perm or target.perm) in ("bitrev", "search") and N & (N - 1):
+        raise ValueError(f"perm {perm or target.perm!r} (target {name!r}) needs N a power of "
+                         f"two, got N = {N}")
 
 
 NOISE_MODELS: dict[str, Callable] = {
