@@ -68,6 +68,12 @@ def _factorize_line(run) -> int:
     return next(i for i, line in enumerate(_lines(run)) if ",factorize," in line)
 
 
+def _edit_meta(run, edit) -> None:
+    meta = json.loads((run / "meta.json").read_text())
+    edit(meta)
+    (run / "meta.json").write_text(json.dumps(meta))
+
+
 def _report(run, capsys) -> tuple[int, str]:
     status = main(["report", str(run)])
     error = capsys.readouterr().err
@@ -155,6 +161,10 @@ def test_a_second_copy_of_a_task_is_skipped(damaged, clean, capsys):
      r"meta\.json' lacks suite\.source"),
     (lambda run: (run / "meta.json").write_text("{not json"), r"cannot read .*meta\.json"),
     (lambda run: (run / "meta.json").unlink(), r"cannot read .*meta\.json"),
+    (lambda run: _edit_meta(run, lambda meta: meta["suite"].update(claims=3)),
+     r"meta\.json': suite\.claims must be a list of claim tables"),
+    (lambda run: _edit_meta(run, lambda meta: meta["suite"].update(claims=[{"id": "H1"}])),
+     r"meta\.json': suite\.claims must be a list of claim tables with a measure"),
     (lambda run: (run / "report.md").mkdir(), r"cannot write the report into"),
     (lambda run: (run / "figures").write_text(""), r"cannot write the report into"),
 ])

@@ -49,6 +49,21 @@ def test_every_column_is_either_text_or_numeric_and_numbers_read_back_as_numbers
         assert rows[column].dtype.kind == "f" or rows[column].dtype.kind == "i", column
 
 
+def test_closing_after_a_failed_write_raises_nothing_more(tmp_path):
+    """Audit: after ENOSPC in a block, close() retried the buffered rest, raised again and hid
+    the clear error of the run with a traceback."""
+    writer = RowsWriter(tmp_path / "rows.csv", "s")
+    writer.append(_block("t0", 2))
+    writer._file.close()
+    writer._file = open("/dev/full", "a", newline="")  # every flush fails with ENOSPC
+    with pytest.raises(OSError) as failure:
+        writer.append(_block("t1", 2))
+    assert failure.value.errno == errno.ENOSPC
+    writer.close()
+    assert writer._file.closed
+    assert [r[1] for r in _records(tmp_path / "rows.csv")[1:]] == ["t0", "t0"]
+
+
 def _records(path):
     return list(csv.reader(path.open(newline="")))
 

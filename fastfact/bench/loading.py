@@ -140,4 +140,9 @@ def _read_meta(path: Path) -> dict:
         if value is None:
             raise ReportError(f"{str(path)!r} lacks {'.'.join(keys)}: not a meta.json written "
                               "by fastfact bench")
+    claims = meta["suite"].get("claims", [])
+    if not isinstance(claims, list) or not all(
+            isinstance(claim, dict) and isinstance(claim.get("measure"), str) for claim in claims):
+        raise ReportError(f"{str(path)!r}: suite.claims must be a list of claim tables with a "
+                          f"measure, as fastfact bench writes it; got {str(claims)[:80]}")
     return meta

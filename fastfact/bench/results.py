@@ -74,13 +74,18 @@ class RowsWriter:
         self.suite = suite
         new = not self.path.exists() or self.path.stat().st_size == 0
         self._file = open(self.path, "a", newline="")
+        self._failed = False  # a write raised: its unwritten rest may sit in the buffer
         if new:
             self._write([COLUMNS])
 
     def _write(self, records) -> None:
-        self._file.write(_csv_text(records))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(_csv_text(records))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            self._failed = True
+            raise
 
     def append(self, rows: list[dict]) -> None:
         """Write the rows of one finished task (its block)."""
@@ -91,7 +96,14 @@ class RowsWriter:
                      for row in rows])
 
     def close(self) -> None:
-        self._file.close()
+        """Close the file. After a write that raised (disk full), closing would retry the
+        buffered rest of that block and raise again, hiding the first error; the block is
+        incomplete on disk either way (``--resume`` sets it aside), so the rest is dropped."""
+        try:
+            self._file.close()
+        except OSError:
+            if not self._failed:
+                raise
 
     def __enter__(self):
         return self
