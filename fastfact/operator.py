@@ -50,6 +50,12 @@ def _stored(twiddle: np.ndarray, dtype, conjugate: bool = False) -> np.ndarray:
     return np.broadcast_to(repeated.conj() if conjugate else repeated, twiddle.shape)
 
 
+def _unpickle(blocks, patterns, perm, out_perm) -> KSOperator:
+    """The operator :meth:`KSOperator.__reduce__` describes (its values were checked once)."""
+    twiddles = [np.broadcast_to(block, shape) for block, shape in blocks]
+    return KSOperator(twiddles, patterns, perm=perm, check_finite=False, out_perm=out_perm)
+
+
 def _inverse(perm: np.ndarray | None) -> np.ndarray | None:
     if perm is None:
         return None
@@ -135,6 +141,12 @@ class KSOperator:
         self._perm = check_permutation("perm", perm, n_in)
         self._out_perm = check_permutation("out_perm", out_perm, n_out)
         self._plans: dict[np.dtype, Plan] = {}
+
+    def __reduce__(self):
+        """Pickle (and copy) the stored coefficients, compact blocks as blocks, but not the
+        plans: they hold locks and scratch, and are rebuilt on first use."""
+        blocks = [(np.ascontiguousarray(compact(tw)), tw.shape) for tw in self._twiddles]
+        return _unpickle, (blocks, self._patterns, self._perm, self._out_perm)
 
     # ------------------------------------------------------------------ properties
     @property

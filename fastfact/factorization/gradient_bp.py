@@ -135,7 +135,7 @@ def _check_bp_target(problem: Problem) -> None:
                          f"needs a power-of-two number of columns; A has {n}")
 
 
-@register_method("gradient-bp")
+@register_method("gradient-bp", workspace=32)  # measured: 30.6 copies (N = 512)
 def gradient_bp(problem: Problem, *, adam_iter=50, lr=0.1, lbfgs_steps=20, learn_perm=True,
                 betas=(0.9, 0.999)) -> MethodOutput:
     """Adam on twiddles and relaxed-permutation logits, rounding, then L-BFGS ([LZRG22]).
@@ -171,6 +171,13 @@ def gradient_bp(problem: Problem, *, adam_iter=50, lr=0.1, lbfgs_steps=20, learn
         raise TypeError(f"learn_perm must be a bool, got {learn_perm!r}")
     betas = check_betas(betas)
     _check_bp_target(problem)
+    params = {"adam_iter": adam_iter, "lr": lr, "lbfgs_steps": int(lbfgs_steps),
+              "learn_perm": bool(learn_perm), "betas": tuple(betas), "init": "paper",
+              "choices": None}
+    if problem.norm2 == 0.0:  # the zero product is exact; from a random start Adam only nears it
+        zeros = [np.zeros(p.twiddle_shape, problem.A.dtype) for p in problem.chain]
+        return MethodOutput(zeros, [0.0], {**params, "init": "zeros (zero target)"},
+                            converged=True, stop="", perm=None)
     maps = elementary_maps(problem.A.shape[1]) if learn_perm else []
     twiddles = paper_start(problem.chain, problem.A.dtype, problem.rng)
     relaxed = _RelaxedObjective(problem, maps)
@@ -205,7 +212,5 @@ def gradient_bp(problem: Problem, *, adam_iter=50, lr=0.1, lbfgs_steps=20, learn
     stop = "" if converged else (
         f"the protocol's budget ({adam_iter} Adam iterations, {lbfgs_steps} L-BFGS steps) ran "
         f"out at relative error {history[-1]:.3e}")
-    params = {"adam_iter": adam_iter, "lr": lr, "lbfgs_steps": int(lbfgs_steps),
-              "learn_perm": bool(learn_perm), "betas": tuple(betas), "init": "paper",
-              "choices": "".join(map(str, choices)) if learn_perm else None}
+    params["choices"] = "".join(map(str, choices)) if learn_perm else None
     return MethodOutput(twiddles, history, params, converged=converged, stop=stop, perm=perm)

@@ -52,6 +52,8 @@ def fwht(x) -> np.ndarray:
     y = np.array(x, copy=True)
     if y.dtype.kind in "biu":
         y = y.astype(np.float64)
+    if y.dtype.kind not in "fc":
+        raise TypeError(f"x must hold real or complex numbers, got dtype {y.dtype}")
     n = y.shape[0] if y.ndim else 0
     if y.ndim not in (1, 2) or n < 1 or n & (n - 1):
         raise ValueError(
