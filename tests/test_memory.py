@@ -117,13 +117,15 @@ def test_available_memory_is_capped_by_the_cgroup_limit(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- the estimates
-MODULES = ["fastfact.transforms", "fastfact.targets", "fastfact.operator", "fastfact._validation"]
+MODULES = ["fastfact.transforms", "fastfact.targets", "fastfact.operator", "fastfact._validation",
+           "fastfact.factorization.als_debut"]
 RNG = np.random.default_rng(0)
 A_REAL, A_COMPLEX = RNG.standard_normal((512, 512)), RNG.standard_normal((512, 512)) * (1 + 1j)
 OP = ff.random_butterfly(512, seed=0)
 # (the permutation recovery is slow: small targets)
 DFT_PERMUTED = targets.permuted(ff.dft_matrix(128)[:, ff.bit_reversal(128)], seed=0)
 A_SMALL = A_REAL[:128, :128].copy()
+SLOW_METHODS = ("als-debut",)  # O(N⁴) per sweep: the smaller target
 # The peak is reached in the first iteration: a few keep the test fast.
 FEW_ITERATIONS = {"als": {"max_iter": 3}, "palm": {"max_iter": 3},
                   "gradient": {"adam_iter": 3, "lbfgs_iter": 3},
@@ -157,7 +159,8 @@ CALLS = {
     "hard": lambda: targets.hard(512, seed=0),
     "hard complex128": lambda: targets.hard(512, dtype=np.complex128, seed=0),
     **{f"factorize {method} {perm}": (
-        lambda method=method, perm=perm: ff.factorize(A_REAL, "butterfly", method=method, perm=perm,
+        lambda method=method, perm=perm: ff.factorize(A_SMALL if method in SLOW_METHODS else A_REAL,
+                                                      "butterfly", method=method, perm=perm,
                                                       **FEW_ITERATIONS.get(method, {})))
        for method in ff.available_methods() for perm in (None, "bitrev")},
     "factorize float32": lambda: ff.factorize(A_REAL.astype(np.float32), "butterfly"),

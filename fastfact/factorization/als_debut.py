@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastfact._validation import check_positive_int
+from fastfact._validation import check_memory, check_positive_int
 
 from . import _ks
 from ._problem import MethodOutput, Problem
@@ -43,6 +43,19 @@ def _groups(chain, ell: int) -> int:
     if ell == 0 and len(chain) > 1:
         return _ks.merged(chain, 1, len(chain) - 1).a  # super-blocks of Rm
     return chain[ell].a  # super-blocks of B_ℓ
+
+
+PINV_COPIES = 4.5  # measured peak of one group's pinv ÷ its system matrix: 4.0 (N = 512)
+
+
+def system_bytes(A: np.ndarray, chain) -> int:
+    """Peak bytes of :func:`debut_update` over the factors: the largest group's Khatri–Rao
+    system (``m·n/g`` equations × ``nnz/g`` unknowns) through its pseudo-inverse, and the dense
+    products ``Lm``, ``Rm``."""
+    m, n = A.shape
+    largest = max((m * (n // _groups(chain, ell))) * (chain[ell].nnz // _groups(chain, ell))
+                  for ell in range(len(chain)))
+    return int((PINV_COPIES * largest + 2 * m * max(m, n)) * A.itemsize)
 
 
 def debut_update(A: np.ndarray, twiddles, chain, ell: int) -> np.ndarray:
@@ -108,6 +121,8 @@ def als_debut(problem: Problem, *, iterations=10) -> MethodOutput:
     """
     iterations = check_positive_int("iterations", iterations)
     L = len(problem.chain)
+    check_memory(system_bytes(problem.A, problem.chain),
+                 f"factorize(method='als-debut') of A of shape {problem.A.shape}")
     twiddles = uniform_twiddles(problem.chain, problem.A.dtype, problem.rng)
     history: list[float] = []
     for sweep in range(iterations):
