@@ -11,6 +11,7 @@ and the slowdown the patch really caused (median calibrated-time ratio of fastfa
 """
 
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from fastfact.bench.runner import run_suite
 from fastfact.bench.suite import TIMING_KINDS, load_suite
 from fastfact.impls import Outcome, Prepared
 from fastfact.impls.native import FastfactApply
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class _Slowed(Prepared):
@@ -44,6 +47,11 @@ class _Slowed(Prepared):
 def slowed_prepare(self, case) -> Prepared:
     """FastfactApply.prepare whose timed call takes 1.5× the CPU time of ``op @ X``."""
     return _Slowed(case.op, case.X)
+
+
+def patch() -> None:
+    """Make fastfact's apply 1.5× slower in this process (its worker processes call this)."""
+    FastfactApply.prepare = slowed_prepare
 
 
 def _timing_only(suite):
@@ -68,12 +76,21 @@ def main(out: str, suite_name: str = "quick") -> None:
     out = Path(out)
     run_suite(suite, out / "a", quiet=True)
     run_suite(suite, out / "b", quiet=True)
-    original = FastfactApply.prepare
-    FastfactApply.prepare = slowed_prepare
+    # Tasks run in worker processes: the patch reaches them through a sitecustomize module on
+    # their PYTHONPATH (patching this process alone would time the unpatched code).
+    site = out / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "sitecustomize.py").write_text("from tests.benchmarks.drift_acceptance import patch\n"
+                                           "patch()\n")
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), *filter(None, [previous])])
     try:
         run_suite(suite, out / "slow", quiet=True)
     finally:
-        FastfactApply.prepare = original
+        if previous is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = previous
     a, b, slow = (load_run(out / name)[0] for name in ("a", "b", "slow"))
     print(_line("b against a (same commit)", compare_runs(b, a)))
     print(_line("slow against a (fastfact apply ×1.5 work)", compare_runs(slow, a)))
