@@ -7,6 +7,7 @@ from fastfact.factorization import (
     PermutationRecovery,
     TwoFactorResult,
     available_methods,
+    bp_permutations,
     deformable_chain,
     factorize,
     fsmf,
@@ -16,7 +17,6 @@ from fastfact.operator import KSOperator
 from fastfact.patterns import (
     Pattern,
     bit_reversal,
-    bp_permutations,
     butterfly_chain,
     chain_product,
     check_chain,

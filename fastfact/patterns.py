@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Pattern",
     "bit_reversal",
-    "bp_permutations",
     "butterfly_chain",
     "chain_product",
     "check_chain",
@@ -406,52 +405,3 @@ def ranked_pattern(a: int, b: int, c: int, d: int, p: int, q: int) -> Pattern:
     values = (a, b, c, d, p, q)
     a, b, c, d, p, q = (check_positive_int(n, v) for n, v in zip("abcdpq", values))
     return Pattern(a, b * p, c * q, d)
-
-
-def _elementary_permutation(size: int, separate: bool, reverse_first: bool,
-                            reverse_second: bool) -> np.ndarray:
-    """Index map of ``Q = R_first^x R_second^y S^z`` on ``range(size)`` (``(Q x) = x[map]``)."""
-    half = size // 2
-    idx = np.arange(size, dtype=np.int64)
-    if separate:
-        idx = np.concatenate([idx[0::2], idx[1::2]])
-    if reverse_first:
-        idx[:half] = idx[:half][::-1]
-    if reverse_second:
-        idx[half:] = idx[half:][::-1]
-    return idx
-
-
-def bp_permutations(N: int) -> dict[str, np.ndarray]:
-    """The 8 candidate permutations of the BP model ("default_8", docs/algorithms.md §1.4).
-
-    ``P = ∏_{j=2}^{L} (I_{N/2^j} ⊗ Q_j)`` with ``Q_j`` of size ``2^j`` the product of a fixed
-    subset of three elementary permutations: reversal of the second half, reversal of the first
-    half, even/odd separation (applied first). The key is the subset as a bit string in that
-    order — the labels of ``get_permutation_matrix`` in the ICASSP 2022 code ([LZRG22],
-    leonzheng2/butterfly), so results can be compared with the paper: ``"000"`` is the
-    identity, ``"001"`` (separations only) the bit reversal, ``"100"`` reverses second halves.
-    Each value ``perm`` acts as ``P x = x[perm]``.
-
-    Raises
-    ------
-    ValueError
-        If ``N`` is not a power of two.
-
-    Examples
-    --------
-    >>> bp_permutations(8)["001"]
-    array([0, 4, 2, 6, 1, 5, 3, 7])
-    """
-    L = _power_of_two_exponent("N", N)
-    candidates = {}
-    for code in range(8):
-        key = format(code, "03b")
-        rev_second, rev_first, separate = (bit == "1" for bit in key)
-        perm = np.arange(N, dtype=np.int64)
-        for j in range(L, 1, -1):  # P = P_2 P_3 ⋯ P_L: P_L acts first
-            block = _elementary_permutation(1 << j, separate, rev_first, rev_second)
-            level = (np.arange(N >> j, dtype=np.int64)[:, None] * (1 << j) + block).ravel()
-            perm = perm[level]
-        candidates[key] = perm
-    return candidates

@@ -16,6 +16,7 @@ from fastfact.factorization import (  # noqa: F401  (registry)
     palm,
 )
 from fastfact.factorization._api import factorize
+from fastfact.factorization._perm import bp_permutations
 from fastfact.factorization._registry import (
     available_methods,
     get_method,
@@ -34,6 +35,7 @@ __all__ = [
     "PermutationWarning",
     "TwoFactorResult",
     "available_methods",
+    "bp_permutations",
     "deformable_chain",
     "factorize",
     "fsmf",
