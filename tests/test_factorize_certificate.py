@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastfact import KSOperator, butterfly_chain, hadamard_matrix, random_butterfly
+from fastfact import KSOperator, Pattern, butterfly_chain, hadamard_matrix, random_butterfly
 from fastfact.factorization import ConvergenceWarning, _ks, factorize
 from fastfact.factorization.hierarchical import is_comb, split_positions
 from fastfact.targets import noisy
@@ -25,6 +25,18 @@ def exact_bounds(A, chain):
     if not E:
         return np.sqrt(off), off
     return max(E), off + sum(e**2 - off for e in E)
+
+
+def test_the_comb_upper_bound_holds_on_a_small_ill_conditioned_chain():
+    """Regression (a hypothesis example): on this 6 × 2 chain the right-to-left error exceeded
+    ``upper_bound`` by 1e-11 relative for most seeds (the rounding slack was too small)."""
+    chain = [Pattern(1, 3, 1, 2), Pattern(1, 2, 3, 1), Pattern(1, 3, 2, 1)]
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        for A in (rng.standard_normal((6, 2)), rng.standard_normal((6, 2)) * (1 + 1j)):
+            for order in ("right-to-left", "left-to-right"):
+                res = factorize(A, chain, order=order, certificate="full")
+                assert res.rel_error <= res.upper_bound * (1 + 1e-12), (seed, order)
 
 
 def test_is_comb():
