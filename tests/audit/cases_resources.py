@@ -11,6 +11,7 @@ import numpy as np
 
 import fastfact as ff
 from fastfact import targets
+from fastfact._kernels.packing import compact
 from fastfact._validation import available_memory
 from tests.audit.harness import compute, refuse
 
@@ -43,13 +44,8 @@ def _compact_dft_n(entry_bytes: int) -> int:
 
 def _stores_blocks_only(op) -> bool | str:
     """Oracle: a structured operator keeps one small block per factor, whatever its N."""
-    stored = sum(np.ascontiguousarray(_compact(tw)).nbytes for tw in op.twiddles)
+    stored = sum(np.ascontiguousarray(compact(tw)).nbytes for tw in op.twiddles)
     return True if stored <= 1 << 20 else f"stores {stored} bytes of twiddles"
-
-
-def _compact(twiddle):
-    index = tuple(slice(0, 1) if twiddle.strides[axis] == 0 else slice(None) for axis in (0, 1))
-    return twiddle[index]
 
 
 def _dense_n(entry_bytes: int) -> int:
